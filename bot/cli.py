@@ -1,0 +1,231 @@
+"""The `pulse` command. Exit codes: 0 success, 1 failure with a one-line reason, 2 usage."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import PulseError, SettingsError
+from bot.settings import Settings, load_settings
+from bot.weeks import IsoWeek
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.db import Database
+
+    return Database(settings.database_url)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+
+
+class _IsoWeekParam(click.ParamType):
+    name = "YYYY-Www"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> IsoWeek:
+        if isinstance(value, IsoWeek):
+            return value
+        try:
+            return IsoWeek.parse(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Rollout Pulse: a weekly pulse on whether your AI rollout works for the people who use it."""
+
+
+# ---------------------------------------------------------------- db
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (alembic upgrade head)."""
+    from bot.migrate import upgrade
+
+    settings = _settings()
+    database = _database(settings)
+    try:
+        upgrade(database.engine)
+    except Exception as error:  # noqa: BLE001 — a database refusing is reported in one line
+        raise PulseError(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+    click.echo("Database is up to date.")
+
+
+# ---------------------------------------------------------------- roster
+
+
+@cli.group()
+def roster() -> None:
+    """People, teams, managers and council members."""
+
+
+def _directory(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.slack.client import make_web_client
+    from bot.slack.directory import SlackDirectory
+
+    settings.require("slack_bot_token", purpose="to look people up in Slack")
+    return SlackDirectory(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file against Slack and report; write nothing.")
+def roster_import(file: Path, dry_run: bool) -> None:
+    """Load people, teams, managers and council from FILE.csv (all or nothing)."""
+    from bot.roster.service import RosterInvalid, import_roster_file
+
+    settings = _settings()
+    try:
+        result = import_roster_file(
+            _database(settings), file, _directory(settings), away=settings.behaviour.away_status, dry_run=dry_run
+        )
+    except RosterInvalid as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise
+    click.echo(result.summary())
+
+
+@roster.command("sync")
+def roster_sync() -> None:
+    """Refresh time zones, away statuses and deactivated users from Slack."""
+    from bot.roster.service import sync_roster
+
+    settings = _settings()
+    result = sync_roster(_database(settings), _directory(settings), away=settings.behaviour.away_status)
+    click.echo(result.summary())
+
+
+# ---------------------------------------------------------------- running
+
+
+def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.slack.app import make_services
+
+    return make_services(settings, _database(settings))
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve POST /slack/events and GET /healthz over HTTP (gunicorn)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+    settings.require("slack_bot_token", "slack_signing_secret", "pulse_pseudonym_key", purpose="for serve")
+    settings.pseudonym_key  # noqa: B018 — fail here, not in a worker
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 8)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            from bot.slack.web import create_app
+
+            return create_app()
+
+    _Server().run()
+
+
+@cli.command()
+def socket() -> None:
+    """Socket Mode and the scheduler in one process (local use, no public URL needed)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.clock import JobContext, schedule_jobs
+    from bot.slack.app import build_app
+
+    settings = _settings()
+    settings.require("slack_app_token", purpose="for Socket Mode")
+    services = _services(settings)
+    app = build_app(services)
+    _configure_logging()
+    scheduler = BackgroundScheduler(timezone="UTC")
+    schedule_jobs(scheduler, JobContext(settings, services.db, services.messenger))
+    scheduler.start()
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@cli.command()
+def clock() -> None:
+    """The scheduler alone (the Procfile's clock process)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.clock import JobContext, schedule_jobs
+
+    settings = _settings()
+    settings.pseudonym_key  # noqa: B018 — reminders need it; fail at start
+    services = _services(settings)
+    _configure_logging()
+    scheduler = BlockingScheduler(timezone="UTC")
+    schedule_jobs(scheduler, JobContext(settings, services.db, services.messenger))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@cli.group()
+def jobs() -> None:
+    """Scheduled jobs, run by hand."""
+
+
+@jobs.command("run")
+@click.argument("name", type=click.Choice(["pulse", "reminders"]))
+@click.option("--force", is_flag=True, help="Ignore the day and time of day the schedule would wait for.")
+@click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to run for, e.g. 2026-W48.")
+def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
+    """Run one scheduled job now, exactly as the scheduler would."""
+    from bot.clock import JobContext, run_job
+
+    settings = _settings()
+    settings.pseudonym_key  # noqa: B018
+    services = _services(settings)
+    result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
+    click.echo(result.summary())
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="pulse", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("pulse: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except SettingsError as error:
+        click.echo(f"pulse: {error}", err=True)
+        sys.exit(1)
+    except PulseError as error:
+        click.echo(f"pulse: {str(error).splitlines()[0]}", err=True)
+        sys.exit(1)
+    sys.exit(0)

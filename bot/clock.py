@@ -1,0 +1,86 @@
+"""Scheduler wiring: job name → service call. `pulse jobs run NAME` calls the very same functions.
+
+Job state lives in our tables, so an in-memory job store is enough: a late or doubled trigger
+finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.db import Database
+from bot.messenger import Messenger
+from bot.settings import Settings
+from bot.surveys import service as surveys
+from bot.weeks import IsoWeek, now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    db: Database
+    messenger: Messenger
+
+
+class JobResult(Protocol):
+    def summary(self) -> str: ...
+
+
+Job = Callable[[JobContext, bool, IsoWeek | None], JobResult]
+
+
+def pulse_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    return surveys.run_pulse_job(context.db, context.messenger, context.settings.behaviour, force=force, week=week)
+
+
+def reminders_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    return surveys.run_reminder_job(
+        context.db, context.messenger, context.settings.behaviour, context.settings.pseudonym_key, force=force, week=week
+    )
+
+
+JOBS: dict[str, Job] = {
+    "pulse": pulse_job,
+    "reminders": reminders_job,
+}
+
+
+def run_job(name: str, context: JobContext, *, force: bool = False, week: IsoWeek | None = None) -> JobResult:
+    return JOBS[name](context, force, week)
+
+
+def schedule_jobs(scheduler: BaseScheduler, context: JobContext) -> None:
+    """Every job runs on a short tick and once at start, so downtime is caught up at once."""
+    minutes = context.settings.behaviour.schedule.tick_minutes
+    for name in JOBS:
+        scheduler.add_job(
+            _logged(name, context),
+            IntervalTrigger(minutes=minutes),
+            id=name,
+            name=name,
+            next_run_time=now(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=minutes * 60,
+            replace_existing=True,
+        )
+
+
+def _logged(name: str, context: JobContext) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            result = run_job(name, context)
+        except Exception:
+            log.exception("job.failed job=%s", name)
+            return
+        log.info("job.done job=%s result=%s", name, result.summary())
+
+    return run

@@ -1,0 +1,27 @@
+"""User-facing failures: each is turned into one clear message at the edge (Slack reply, CLI line)."""
+
+from __future__ import annotations
+
+
+class PulseError(Exception):
+    """A failure the person or operator can act on; str(error) is the message shown to them."""
+
+
+class SettingsError(PulseError):
+    """A setting or the behaviour file is missing or malformed."""
+
+
+class RosterError(PulseError):
+    """The roster cannot be imported as given."""
+
+
+class NotEnrolled(PulseError):
+    """The Slack user is not in the roster."""
+
+
+class RoundClosed(PulseError):
+    """The pulse round no longer takes answers."""
+
+
+class InvalidAnswer(PulseError):
+    """An answer that does not belong to the round's questions."""

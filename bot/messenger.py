@@ -1,0 +1,37 @@
+"""Delivery is a port: services that send talk to a Messenger, never to Slack directly.
+
+bot/slack/ implements it over the Web API; the demo renders to the terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.surveys.views import PulseView
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a sent message lives, so it can be updated in place."""
+
+    channel: str
+    ts: str
+
+
+class DeliveryFailed(Exception):
+    """A message could not be delivered. `permanent` failures (account gone) are not retried."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Messenger(Protocol):
+    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef: ...
+
+    def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None: ...
+
+    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef: ...

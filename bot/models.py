@@ -1,0 +1,220 @@
+"""The tables. Integrity lives in the database: unique keys, foreign keys and checks.
+
+Confidentiality shapes the schema: `deliveries` say who was sent a pulse (by person), while
+`responses` and `answers` say what was answered under a keyed pseudonym only. Nothing stores the
+pseudonym next to a Slack user id, so no join in a dump links a person to an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base
+from bot.weeks import UTC
+
+PAUSED_UNTIL_RESUMED = dt.date(9999, 12, 31)
+COMMENT_MAX_CHARS = 1000
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in Python, on both SQLite (which has no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC instant is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
+
+    parent: Mapped[Team | None] = relationship(remote_side=[id])
+
+    __table_args__ = (CheckConstraint("length(path) > 0", name="path_not_empty"),)
+
+
+class Person(Base):
+    """Someone enrolled in the pulse. `team_id` is their membership; `level` a free label."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
+    level: Mapped[str | None] = mapped_column(String(40))
+    is_council: Mapped[bool] = mapped_column(Boolean, default=False)
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    away_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paused_until: Mapped[dt.date | None] = mapped_column(Date)
+
+    team: Mapped[Team] = relationship()
+    managed_teams: Mapped[list[Team]] = relationship(secondary="managers", viewonly=True)
+
+    __table_args__ = (Index("ix_people_active_tz", "active", "tz"),)
+
+
+class Manager(Base):
+    __tablename__ = "managers"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Rollout(Base):
+    """A tool or workflow going live for some teams on a date."""
+
+    __tablename__ = "rollouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    go_live: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    teams: Mapped[list[Team]] = relationship(secondary="rollout_teams")
+
+
+class RolloutTeam(Base):
+    __tablename__ = "rollout_teams"
+
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+
+
+class QuestionSet(Base):
+    """The exact questions a round asked, frozen, so old answers keep their meaning."""
+
+    __tablename__ = "question_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PulseRound(Base):
+    """One per ISO week."""
+
+    __tablename__ = "pulse_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)
+    question_set_id: Mapped[int] = mapped_column(ForeignKey("question_sets.id", ondelete="RESTRICT"))
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    question_set: Mapped[QuestionSet] = relationship()
+
+    __table_args__ = (CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),)
+
+
+DELIVERY_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class Delivery(Base):
+    """That a person was sent this week's pulse, and where the message is. Holds no answer."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(100))
+
+    round: Mapped[PulseRound] = relationship()
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'failed')",
+            name="status_known",
+        ),
+        CheckConstraint("status != 'sent' OR message_ts IS NOT NULL", name="sent_has_message"),
+        Index("ix_deliveries_round_status", "round_id", "status"),
+    )
+
+
+class Response(Base):
+    """One person's answers to one round, under their pseudonym, with team and level at the time."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    level: Mapped[str | None] = mapped_column(String(40))
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "pseudonym"),
+        CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
+        Index("ix_responses_round_team", "round_id", "team_id"),
+    )
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_key"),
+        CheckConstraint("(value IS NULL) <> (text IS NULL)", name="value_or_text"),
+        CheckConstraint(f"text IS NULL OR length(text) <= {COMMENT_MAX_CHARS}", name="text_length"),
+    )

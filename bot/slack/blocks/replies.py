@@ -1,0 +1,42 @@
+"""Ephemeral replies to `/pulse`: help, confirmations and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.models import PAUSED_UNTIL_RESUMED
+from bot.slack.blocks.common import escape, render
+
+HELP = """*Rollout Pulse* — a one-minute weekly pulse on how AI is working for you.
+• `/pulse help` — this message
+• `/pulse pause 2w` — no pulse for 2 weeks (1–26); `/pulse pause` — until you resume
+• `/pulse resume` — start receiving the pulse again
+Your pulse arrives as a direct message from this app. Answers are anonymous: stored under a \
+pseudonym and only shown for groups of at least {min_group} people."""
+
+
+def help_message(*, min_group: int, problem: str | None = None) -> list[dict[str, Any]]:
+    blocks = []
+    if problem:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {escape(problem)}")))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=HELP.format(min_group=min_group))))
+    return render(blocks)
+
+
+def paused_message(until: dt.date) -> str:
+    if until == PAUSED_UNTIL_RESUMED:
+        return ":double_vertical_bar: Paused. You won't get the weekly pulse until you `/pulse resume`."
+    return f":double_vertical_bar: Paused through {until:%A %d %B}. `/pulse resume` starts it again sooner."
+
+
+def resumed_message(was_paused: bool) -> str:
+    if was_paused:
+        return ":arrow_forward: Resumed. Your next pulse arrives on the usual day."
+    return "Your pulse was not paused; nothing changed."
+
+
+def problem_message(text: str) -> list[dict[str, Any]]:
+    return render([ContextBlock(elements=[MarkdownTextObject(text=f":warning: {escape(text)}")])])

@@ -1,0 +1,43 @@
+"""The App Home tab and its pause / resume buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.errors import PulseError
+from bot.slack.app import Services
+from bot.slack.blocks.home import home_view
+from bot.slack.ids import Action
+from bot.surveys import service
+
+
+def register(app: App, services: Services) -> None:
+    def publish(client: WebClient, user_id: str) -> None:
+        status = service.week_status(services.db, services.behaviour, services.key, user_id)
+        client.views_publish(user_id=user_id, view=home_view(status, min_group=services.min_group))
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            publish(client, event["user"])
+
+    @app.action(Action.HOME_PAUSE)
+    def pause(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            service.pause(services.db, body["user"]["id"], 2)
+        except PulseError:
+            pass  # not enrolled: the refreshed home says so
+        publish(client, body["user"]["id"])
+
+    @app.action(Action.HOME_RESUME)
+    def resume(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            service.resume(services.db, body["user"]["id"])
+        except PulseError:
+            pass
+        publish(client, body["user"]["id"])

@@ -1,0 +1,72 @@
+"""The Messenger port over Slack's Web API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.messenger import DeliveryFailed, MessageRef
+from bot.slack.blocks.pulse import pulse_message, pulse_text, reminder_message, reminder_text
+from bot.slack.ids import DELIVERY_EVENT
+from bot.surveys.views import PulseView
+
+log = logging.getLogger(__name__)
+
+# Errors that will not go away by trying again: the person cannot receive a DM from us.
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "invalid_blocks",
+        "is_archived",
+        "messages_tab_disabled",
+        "msg_too_long",
+        "no_text",
+        "not_in_channel",
+        "user_disabled",
+        "user_not_found",
+    }
+)
+
+
+class SlackMessenger:
+    def __init__(self, client: WebClient, *, min_group: int) -> None:
+        self.client = client
+        self.min_group = min_group
+
+    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+        return self._post(
+            user_id,
+            text=pulse_text(pulse),
+            blocks=pulse_message(pulse, min_group=self.min_group),
+            metadata={"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": "pulse"}},
+        )
+
+    def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
+        self._call("chat_update", channel=ref.channel, ts=ref.ts, text=pulse_text(pulse), blocks=pulse_message(pulse, min_group=self.min_group))
+
+    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+        return self._post(
+            user_id,
+            text=reminder_text(pulse),
+            blocks=reminder_message(pulse),
+            metadata={"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": "reminder"}},
+        )
+
+    def _post(self, channel: str, **kwargs: Any) -> MessageRef:
+        response = self._call("chat_postMessage", channel=channel, **kwargs)
+        return MessageRef(channel=response["channel"], ts=response["ts"])
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as error:
+            code = str(error.response.get("error", "unknown_error"))
+            raise DeliveryFailed(code, permanent=code in PERMANENT_ERRORS) from None
+        except (SlackClientError, OSError) as error:
+            # Retries already happened in slack_sdk's handlers: Slack is unreachable for now.
+            raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None

@@ -1,0 +1,128 @@
+"""The weekly pulse in Slack: answer buttons, skip, the comment modal, and `/pulse`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.errors import PulseError
+from bot.messenger import MessageRef
+from bot.slack.app import Services
+from bot.slack.blocks.pulse import comment_modal, parse_answer_value
+from bot.slack.blocks.replies import help_message, paused_message, problem_message, resumed_message
+from bot.slack.ids import COMMENT_INPUT_ACTION, PULSE_ANSWER_PATTERN, Action, Block, Callback
+from bot.slack.inputs import Help, Pause, UsageError, parse_slash
+from bot.surveys import service
+from bot.surveys.views import PulseView
+
+log = logging.getLogger(__name__)
+
+STALE_BUTTON = "That button no longer works. Your latest pulse is in your messages with this app."
+
+
+def register(app: App, services: Services) -> None:
+    def show(body: dict[str, Any], view: PulseView) -> None:
+        container = body.get("container", {})
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        if channel and ts:
+            services.messenger.update_pulse(MessageRef(channel, ts), view)
+
+    def refuse(respond: Respond, error: Exception) -> None:
+        respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
+
+    @app.action(PULSE_ANSWER_PATTERN)
+    def answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            round_id, question_key, option = parse_answer_value(action.get("value", ""))
+        except ValueError:
+            refuse(respond, PulseError(STALE_BUTTON))
+            return
+        try:
+            view = service.record_answer(services.db, services.key, body["user"]["id"], round_id, question_key, option)
+        except PulseError as error:
+            refuse(respond, error)
+            return
+        show(body, view)
+
+    def round_action(action_name: str, change: Any) -> None:
+        @app.action(action_name)
+        def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+            ack()
+            try:
+                view = change(services.db, services.key, body["user"]["id"], int(action.get("value", "")))
+            except ValueError:
+                refuse(respond, PulseError(STALE_BUTTON))
+                return
+            except PulseError as error:
+                refuse(respond, error)
+                return
+            show(body, view)
+
+    round_action(Action.PULSE_SKIP, service.skip_week)
+    round_action(Action.PULSE_UNSKIP, service.answer_after_all)
+
+    @app.action(Action.PULSE_COMMENT)
+    def open_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        try:
+            view = service.pulse_for(services.db, services.key, body["user"]["id"], int(action.get("value", "")))
+        except ValueError:
+            refuse(respond, PulseError(STALE_BUTTON))
+            return
+        except PulseError as error:
+            refuse(respond, error)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=comment_modal(view))
+
+    @app.view(Callback.PULSE_COMMENT)
+    def save_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        text = (view["state"]["values"].get(Block.COMMENT_INPUT, {}).get(COMMENT_INPUT_ACTION, {}).get("value")) or ""
+        try:
+            round_id = int(view.get("private_metadata", ""))
+            current = service.pulse_for(services.db, services.key, user_id, round_id)
+            if current.closed:
+                raise PulseError(f"The pulse for {current.week} has closed; comments are no longer recorded.")
+            if len(text.strip()) > service.COMMENT_MAX_CHARS:
+                raise PulseError(f"Keep the comment under {service.COMMENT_MAX_CHARS} characters.")
+        except ValueError:
+            ack(response_action="errors", errors={Block.COMMENT_INPUT: STALE_BUTTON})
+            return
+        except PulseError as error:
+            ack(response_action="errors", errors={Block.COMMENT_INPUT: str(error)})
+            return
+        ack()
+        try:
+            updated = service.record_comment(services.db, services.key, user_id, round_id, text)
+        except PulseError as error:
+            log.info("pulse.comment_refused reason=%s", type(error).__name__)
+            return
+        ref = service.delivery_message(services.db, user_id, round_id)
+        if ref is not None:
+            services.messenger.update_pulse(ref, updated)
+
+    @app.command("/pulse")
+    def pulse_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id = command["user_id"]
+        try:
+            parsed = parse_slash(command.get("text", ""))
+        except UsageError as error:
+            respond(blocks=help_message(min_group=services.min_group, problem=str(error)), text=str(error), response_type="ephemeral")
+            return
+        if isinstance(parsed, Help):
+            respond(blocks=help_message(min_group=services.min_group), text="Rollout Pulse help", response_type="ephemeral")
+            return
+        try:
+            if isinstance(parsed, Pause):
+                text = paused_message(service.pause(services.db, user_id, parsed.weeks))
+            else:
+                text = resumed_message(service.resume(services.db, user_id))
+        except PulseError as error:
+            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral")
+            return
+        respond(text=text, response_type="ephemeral")

@@ -1,0 +1,556 @@
+"""The weekly pulse: rounds, who is due, sending, answers, reminders, pause.
+
+Every job asks the database what is due and records what it did, so running it twice sends
+nothing twice and a run after downtime catches up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database, upsert
+from bot.errors import InvalidAnswer, NotEnrolled, PulseError, RoundClosed
+from bot.messenger import DeliveryFailed, MessageRef, Messenger
+from bot.models import (
+    COMMENT_MAX_CHARS,
+    PAUSED_UNTIL_RESUMED,
+    Answer,
+    Delivery,
+    Person,
+    PulseRound,
+    QuestionSet,
+    Response,
+)
+from bot.privacy import pseudonym
+from bot.settings import Behaviour, QuestionBank, Schedule
+from bot.surveys.bank import freeze, questions_for_week, thaw
+from bot.surveys.views import PulseView, WeekStatus
+from bot.weeks import IsoWeek, local_instant, local_now, now, round_closes_at
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 200
+# A claim older than this belongs to a run that died mid-send; its delivery is queued again.
+CLAIM_LEASE = dt.timedelta(minutes=10)
+MAX_PAUSE_WEEKS = 26
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def ensure_round(session: Session, week: IsoWeek, bank: QuestionBank, at: dt.datetime) -> PulseRound:
+    """The round of `week`, created with the week's questions the first time anyone asks."""
+    existing = session.scalar(select(PulseRound).where(PulseRound.week == str(week)))
+    if existing is not None:
+        return existing
+    digest, payload = freeze(questions_for_week(bank, week))
+    upsert(session, QuestionSet.__table__, [{"digest": digest, "questions": payload, "created_at": at}], ["digest"])
+    question_set_id = session.scalar(select(QuestionSet.id).where(QuestionSet.digest == digest))
+    upsert(
+        session,
+        PulseRound.__table__,
+        [{"week": str(week), "question_set_id": question_set_id, "closes_at": round_closes_at(week), "created_at": at}],
+        ["week"],
+    )
+    return session.scalars(select(PulseRound).where(PulseRound.week == str(week))).one()
+
+
+def _round(session: Session, round_id: int) -> PulseRound:
+    pulse_round = session.get(PulseRound, round_id)
+    if pulse_round is None:
+        raise InvalidAnswer("That pulse no longer exists.")
+    return pulse_round
+
+
+# ---------------------------------------------------------------- sending
+
+
+@dataclass
+class PulseRun:
+    """What one run of the pulse job did."""
+
+    weeks: list[str] = field(default_factory=list)
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    held_away: int = 0
+    stopped: str | None = None
+
+    def summary(self) -> str:
+        weeks = ", ".join(self.weeks) or "no round due"
+        text = f"pulse {weeks}: sent {self.sent}, failed {self.failed}, held back while away {self.held_away}"
+        return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
+
+
+def _due_weeks(
+    time_zones: Iterable[str], schedule: Schedule, at: dt.datetime, *, force: bool, week: IsoWeek | None
+) -> dict[IsoWeek, list[str]]:
+    """For each round, the time zones where its pulse is due now.
+
+    Due means: the person's local date is a workday in that week, their local clock has passed the
+    pulse day and time, and it is not yet evening (late pulses wait for the next workday morning).
+    `force` ignores the day and time, never the weekend.
+    """
+    due: dict[IsoWeek, list[str]] = defaultdict(list)
+    for tz in time_zones:
+        local = local_now(tz, at)
+        local_week = IsoWeek.of(local.date())
+        target = week or local_week
+        if local.isoweekday() not in schedule.workdays:
+            continue
+        if not force:
+            if target != local_week:
+                continue
+            if local < local_instant(tz, target.day(schedule.pulse_day), schedule.pulse_time):
+                continue
+            if not _within_sending_hours(schedule, local):
+                continue
+        due[target].append(tz)
+    return due
+
+
+def _within_sending_hours(schedule: Schedule, local: dt.datetime) -> bool:
+    return schedule.pulse_time <= local.time() < schedule.latest_time
+
+
+def _not_paused(at: dt.datetime):  # type: ignore[no-untyped-def]
+    return or_(Person.paused_until.is_(None), Person.paused_until < at.date())
+
+
+def _not_away(at: dt.datetime):  # type: ignore[no-untyped-def]
+    return or_(Person.away.is_(False), and_(Person.away_until.is_not(None), Person.away_until <= at))
+
+
+def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: list[str], at: dt.datetime) -> tuple[int, int]:
+    """Queue a delivery for everyone due in these zones; return (queued, held back while away)."""
+    not_sent = ~exists().where(Delivery.round_id == pulse_round.id, Delivery.person_id == Person.id)
+    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), _not_paused(at), not_sent)
+    person_ids = session.scalars(select(Person.id).where(eligible, _not_away(at))).all()
+    held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~_not_away(at))) or 0
+    rows = [{"round_id": pulse_round.id, "person_id": pid, "status": "queued"} for pid in person_ids]
+    for start in range(0, len(rows), 1000):
+        upsert(session, Delivery.__table__, rows[start : start + 1000], ["round_id", "person_id"])
+    return len(rows), held
+
+
+def _claim(db: Database, at: dt.datetime) -> list[tuple[int, str, PulseRound]]:
+    """Take a batch of queued deliveries for this process (SKIP LOCKED lets two clocks share)."""
+    with db.session() as session:
+        stale = at - CLAIM_LEASE
+        rows = session.execute(
+            select(Delivery.id, Person.slack_user_id, Delivery.round_id)
+            .join(Person, Person.id == Delivery.person_id)
+            .join(PulseRound, PulseRound.id == Delivery.round_id)
+            .where(
+                PulseRound.closes_at > at,
+                or_(Delivery.status == "queued", and_(Delivery.status == "sending", Delivery.claimed_at < stale)),
+            )
+            .order_by(Delivery.id)
+            .limit(CLAIM_BATCH)
+            .with_for_update(of=Delivery, skip_locked=True)
+        ).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(status="sending", claimed_at=at))
+        rounds = {r.id: r for r in session.scalars(select(PulseRound).where(PulseRound.id.in_({row.round_id for row in rows})))}
+        for pulse_round in rounds.values():
+            pulse_round.question_set  # load before the session closes
+        return [(row.id, row.slack_user_id, rounds[row.round_id]) for row in rows]
+
+
+def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun) -> None:
+    views: dict[int, PulseView] = {}
+    while batch := _claim(db, at):
+        for delivery_id, user_id, pulse_round in batch:
+            view = views.setdefault(pulse_round.id, blank_view(pulse_round))
+            try:
+                ref = messenger.send_pulse(user_id, view, delivery_id=delivery_id)
+            except DeliveryFailed as failure:
+                if not failure.permanent:
+                    _release(db, [d for d, _, _ in batch if d >= delivery_id])
+                    run.stopped = failure.reason
+                    return
+                _mark(db, delivery_id, status="failed", error=failure.reason[:100])
+                run.failed += 1
+                log.warning("pulse.delivery_failed delivery=%s reason=%s", delivery_id, failure.reason)
+                continue
+            _mark(db, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
+            run.sent += 1
+
+
+def _mark(db: Database, delivery_id: int, **values: object) -> None:
+    with db.session() as session:
+        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+def _release(db: Database, delivery_ids: list[int]) -> None:
+    with db.session() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
+            .values(status="queued", claimed_at=None)
+        )
+
+
+def run_pulse_job(
+    db: Database,
+    messenger: Messenger,
+    behaviour: Behaviour,
+    *,
+    at: dt.datetime | None = None,
+    force: bool = False,
+    week: IsoWeek | None = None,
+) -> PulseRun:
+    """DM this week's pulse to everyone whose local send time has passed and who has not had it."""
+    at = at or now()
+    run = PulseRun()
+    with db.session() as session:
+        zones = session.scalars(select(Person.tz).where(Person.active.is_(True)).distinct()).all()
+        for due_week, time_zones in sorted(_due_weeks(zones, behaviour.schedule, at, force=force, week=week).items()):
+            pulse_round = ensure_round(session, due_week, behaviour.questions, at)
+            if pulse_round.closes_at <= at:
+                continue
+            queued, held = _queue_deliveries(session, pulse_round, time_zones, at)
+            run.weeks.append(str(due_week))
+            run.queued += queued
+            run.held_away += held
+    _send_claimed(db, messenger, at, run)
+    log.info("pulse.run weeks=%s sent=%s failed=%s held=%s", run.weeks, run.sent, run.failed, run.held_away)
+    return run
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@dataclass
+class ReminderRun:
+    reminded: int = 0
+    failed: int = 0
+    stopped: str | None = None
+
+    def summary(self) -> str:
+        text = f"reminders: sent {self.reminded}, failed {self.failed}"
+        return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
+
+
+def _reminder_due(schedule: Schedule, tz: str, at: dt.datetime, *, force: bool) -> bool:
+    if force:
+        return True
+    local = local_now(tz, at)
+    return local.isoweekday() in schedule.workdays and _within_sending_hours(schedule, local)
+
+
+def run_reminder_job(
+    db: Database,
+    messenger: Messenger,
+    behaviour: Behaviour,
+    key: bytes,
+    *,
+    at: dt.datetime | None = None,
+    force: bool = False,
+    week: IsoWeek | None = None,
+) -> ReminderRun:
+    """One reminder, a while after the pulse, to those who have neither answered nor skipped."""
+    at = at or now()
+    run = ReminderRun()
+    delay = behaviour.schedule.reminder_after_hours
+    if delay is None:
+        return run
+    with db.session() as session:
+        query = (
+            select(Delivery, Person.slack_user_id, Person.tz)
+            .join(Person, Person.id == Delivery.person_id)
+            .join(PulseRound, PulseRound.id == Delivery.round_id)
+            .where(
+                Delivery.status == "sent",
+                Delivery.reminded_at.is_(None),
+                PulseRound.closes_at > at,
+                Person.active.is_(True),
+                _not_paused(at),
+                _not_away(at),
+            )
+        )
+        if week is not None:
+            query = query.where(PulseRound.week == str(week))
+        if not force:
+            query = query.where(Delivery.sent_at <= at - dt.timedelta(hours=delay))
+        candidates = session.execute(query).all()
+        answered: dict[int, set[str]] = {}
+        for round_id in {d.round_id for d, _, _ in candidates}:
+            answered[round_id] = set(session.scalars(select(Response.pseudonym).where(Response.round_id == round_id)))
+        due = [
+            (delivery, user_id)
+            for delivery, user_id, tz in candidates
+            if pseudonym(key, user_id) not in answered[delivery.round_id]
+            and _reminder_due(behaviour.schedule, tz, at, force=force)
+        ]
+        # Claim before sending: a second run (or a second clock) finds nothing left to remind.
+        claimed = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([d.id for d, _ in due]), Delivery.reminded_at.is_(None))
+            .values(reminded_at=at)
+            .returning(Delivery.id)
+        ).scalars().all()
+        rounds = {d.round_id: d.round for d, _ in due}
+        views = {round_id: blank_view(r) for round_id, r in rounds.items()}
+    claimed_ids = set(claimed)
+    for delivery, user_id in due:
+        if delivery.id not in claimed_ids:
+            continue
+        try:
+            messenger.send_reminder(user_id, views[delivery.round_id], delivery_id=delivery.id)
+        except DeliveryFailed as failure:
+            if failure.permanent:
+                run.failed += 1
+                continue
+            with db.session() as session:
+                session.execute(update(Delivery).where(Delivery.id == delivery.id).values(reminded_at=None))
+            run.stopped = failure.reason
+            break
+        run.reminded += 1
+    log.info("reminders.run reminded=%s failed=%s", run.reminded, run.failed)
+    return run
+
+
+# ---------------------------------------------------------------- answers
+
+
+def blank_view(pulse_round: PulseRound) -> PulseView:
+    return PulseView(
+        round_id=pulse_round.id,
+        week=pulse_round.week,
+        closes_at=pulse_round.closes_at,
+        questions=thaw(pulse_round.question_set.questions),
+    )
+
+
+def _view(session: Session, pulse_round: PulseRound, who: str, at: dt.datetime) -> PulseView:
+    response = session.scalar(select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who))
+    base = blank_view(pulse_round)
+    closed = pulse_round.closes_at <= at
+    if response is None:
+        return PulseView(**{**base.__dict__, "closed": closed})
+    chosen: dict[str, int] = {}
+    comment = None
+    by_key = {q.key: q for q in base.questions}
+    for answer in response.answers:
+        question = by_key.get(answer.question_key)
+        if question is None:
+            continue
+        if answer.text is not None:
+            comment = answer.text
+            continue
+        for index, option in enumerate(question.options):
+            if option.value == answer.value:
+                chosen[question.key] = index
+    return PulseView(**{**base.__dict__, "chosen": chosen, "comment": comment, "skipped": response.skipped, "closed": closed})
+
+
+def _enrolled(session: Session, user_id: str) -> Person:
+    person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
+    if person is None or not person.active:
+        raise NotEnrolled("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster.")
+    return person
+
+
+def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
+    pulse_round = _round(session, round_id)
+    if pulse_round.closes_at <= at:
+        raise RoundClosed(f"The pulse for {pulse_round.week} has closed; answers are no longer recorded.")
+    return pulse_round
+
+
+def _response(session: Session, pulse_round: PulseRound, person: Person, who: str, at: dt.datetime) -> Response:
+    """The person's response row for the round, created once even when two clicks race."""
+    upsert(
+        session,
+        Response.__table__,
+        [
+            {
+                "round_id": pulse_round.id,
+                "pseudonym": who,
+                "team_id": person.team_id,
+                "level": person.level,
+                "skipped": False,
+                "updated_at": at,
+            }
+        ],
+        ["round_id", "pseudonym"],
+    )
+    response = session.scalars(
+        select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
+    ).one()
+    response.team_id, response.level, response.updated_at = person.team_id, person.level, at
+    return response
+
+
+def record_answer(
+    db: Database,
+    key: bytes,
+    user_id: str,
+    round_id: int,
+    question_key: str,
+    option_index: int,
+    *,
+    at: dt.datetime | None = None,
+) -> PulseView:
+    """Record (or change) one answer; clicking the same button twice leaves one answer."""
+    at = at or now()
+    with db.session() as session:
+        person = _enrolled(session, user_id)
+        pulse_round = _open_round(session, round_id, at)
+        question = next((q for q in thaw(pulse_round.question_set.questions) if q.key == question_key), None)
+        if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
+            raise InvalidAnswer("That answer does not belong to this pulse.")
+        who = pseudonym(key, user_id)
+        response = _response(session, pulse_round, person, who, at)
+        response.skipped = False
+        value = question.options[option_index].value
+        upsert(
+            session,
+            Answer.__table__,
+            [{"response_id": response.id, "question_key": question.key, "value": value, "text": None}],
+            ["response_id", "question_key"],
+            update=["value"],
+        )
+        session.expire(response, ["answers"])
+        return _view(session, pulse_round, who, at)
+
+
+def record_comment(
+    db: Database, key: bytes, user_id: str, round_id: int, text: str, *, at: dt.datetime | None = None
+) -> PulseView:
+    """Store the optional free-text comment; an empty one removes it."""
+    at = at or now()
+    text = text.strip()
+    if len(text) > COMMENT_MAX_CHARS:
+        raise InvalidAnswer(f"Keep the comment under {COMMENT_MAX_CHARS} characters (it has {len(text)}).")
+    with db.session() as session:
+        person = _enrolled(session, user_id)
+        pulse_round = _open_round(session, round_id, at)
+        question = next((q for q in thaw(pulse_round.question_set.questions) if q.kind == "text"), None)
+        if question is None:
+            raise InvalidAnswer("This pulse has no comment question.")
+        who = pseudonym(key, user_id)
+        response = _response(session, pulse_round, person, who, at)
+        response.skipped = False
+        session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.question_key == question.key))
+        if text:
+            session.add(Answer(response_id=response.id, question_key=question.key, text=text))
+        session.flush()
+        session.expire(response, ["answers"])
+        return _view(session, pulse_round, who, at)
+
+
+def skip_week(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None) -> PulseView:
+    """"Skip this week": any answers already given for the round are removed, not half-kept."""
+    at = at or now()
+    with db.session() as session:
+        person = _enrolled(session, user_id)
+        pulse_round = _open_round(session, round_id, at)
+        who = pseudonym(key, user_id)
+        response = _response(session, pulse_round, person, who, at)
+        response.skipped = True
+        session.execute(delete(Answer).where(Answer.response_id == response.id))
+        session.flush()
+        session.expire(response, ["answers"])
+        return _view(session, pulse_round, who, at)
+
+
+def answer_after_all(
+    db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None
+) -> PulseView:
+    """Undo a skip, so the pulse shows its questions again."""
+    at = at or now()
+    with db.session() as session:
+        _enrolled(session, user_id)
+        pulse_round = _open_round(session, round_id, at)
+        who = pseudonym(key, user_id)
+        session.execute(
+            update(Response).where(Response.round_id == round_id, Response.pseudonym == who).values(skipped=False)
+        )
+        return _view(session, pulse_round, who, at)
+
+
+def pulse_for(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None) -> PulseView:
+    at = at or now()
+    with db.session() as session:
+        _enrolled(session, user_id)
+        return _view(session, _round(session, round_id), pseudonym(key, user_id), at)
+
+
+def delivery_message(db: Database, user_id: str, round_id: int) -> MessageRef | None:
+    """Where the person's pulse message for the round is, to update it after a modal."""
+    with db.session() as session:
+        row = session.execute(
+            select(Delivery.channel_id, Delivery.message_ts)
+            .join(Person, Person.id == Delivery.person_id)
+            .where(Delivery.round_id == round_id, Person.slack_user_id == user_id, Delivery.status == "sent")
+        ).first()
+    if row is None or row.channel_id is None or row.message_ts is None:
+        return None
+    return MessageRef(row.channel_id, row.message_ts)
+
+
+# ---------------------------------------------------------------- pause
+
+
+class InvalidPause(PulseError):
+    pass
+
+
+def pause(db: Database, user_id: str, weeks: int | None, *, at: dt.datetime | None = None) -> dt.date:
+    """Pause pulses for `weeks` weeks, or until resumed; returns the last paused day."""
+    at = at or now()
+    if weeks is not None and not 1 <= weeks <= MAX_PAUSE_WEEKS:
+        raise InvalidPause(f"Pause for 1 to {MAX_PAUSE_WEEKS} weeks, e.g. `/pulse pause 2w`.")
+    with db.session() as session:
+        person = _enrolled(session, user_id)
+        until = PAUSED_UNTIL_RESUMED if weeks is None else at.date() + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
+        person.paused_until = until
+        return until
+
+
+def resume(db: Database, user_id: str, *, at: dt.datetime | None = None) -> bool:
+    """Resume pulses; returns whether the person was paused."""
+    at = at or now()
+    with db.session() as session:
+        person = _enrolled(session, user_id)
+        was_paused = person.paused_until is not None and person.paused_until >= at.date()
+        person.paused_until = None
+        return was_paused
+
+
+# ---------------------------------------------------------------- App Home
+
+
+def week_status(
+    db: Database, behaviour: Behaviour, key: bytes, user_id: str, *, at: dt.datetime | None = None
+) -> WeekStatus:
+    at = at or now()
+    with db.session() as session:
+        person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
+        if person is None or not person.active:
+            return WeekStatus(enrolled=False, week=str(IsoWeek.of(at.date())))
+        local = local_now(person.tz, at)
+        week = IsoWeek.of(local.date())
+        paused = person.paused_until if person.paused_until and person.paused_until >= at.date() else None
+        pulse_round = session.scalar(select(PulseRound).where(PulseRound.week == str(week)))
+        delivery = None
+        if pulse_round is not None:
+            delivery = session.scalar(
+                select(Delivery).where(Delivery.round_id == pulse_round.id, Delivery.person_id == person.id)
+            )
+        if pulse_round is not None and delivery is not None and delivery.status == "sent":
+            view = _view(session, pulse_round, pseudonym(key, user_id), at)
+            return WeekStatus(enrolled=True, week=str(week), paused_until=paused, pulse=view, sent=True, tz=person.tz)
+        expected = local_instant(person.tz, week.day(behaviour.schedule.pulse_day), behaviour.schedule.pulse_time)
+        return WeekStatus(enrolled=True, week=str(week), paused_until=paused, expected_at=expected, tz=person.tz)
