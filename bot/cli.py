@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import PulseError, SettingsError
 from bot.settings import Settings, load_settings
@@ -213,6 +214,16 @@ def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     click.echo(result.summary())
 
 
+@cli.command()
+@click.option("--folder", type=click.Path(path_type=Path, file_okay=False), default=Path("pulse-demo"), show_default=True,
+              help="Where the demo's SQLite file is written (replaced on every run).")
+def demo(folder: Path) -> None:
+    """Run a synthetic organisation through the real services; no Slack needed."""
+    from bot.demo import run_demo
+
+    run_demo(folder)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="pulse", standalone_mode=False)
@@ -227,5 +238,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except PulseError as error:
         click.echo(f"pulse: {str(error).splitlines()[0]}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        click.echo(f"pulse: database error: {reason} (is the schema current? run `pulse db upgrade`)", err=True)
         sys.exit(1)
     sys.exit(0)

@@ -52,9 +52,11 @@ def _weekday(value: Any) -> Weekday:
 def _time_of_day(value: Any) -> dt.time:
     if isinstance(value, dt.time):
         return value
-    if isinstance(value, int) and 0 <= value < 24 * 60:
+    if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 10:00 as the sexagesimal integer 600.
-        return dt.time(value // 60, value % 60)
+        if 0 <= value < 24 * 60:
+            return dt.time(value // 60, value % 60)
+        value = f"{value // 60}:{value % 60:02d}"
     if isinstance(value, str):
         try:
             return dt.time.fromisoformat(value.strip())

@@ -1,0 +1,172 @@
+"""The migrations build, remove and rebuild exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+import bot.models  # noqa: F401  (registers every table on the metadata)
+from bot.cli import main
+from bot.db import Base, Database
+from bot.migrate import downgrade, upgrade
+from tests.conftest import POSTGRES_URL
+
+MODEL_TABLES = set(Base.metadata.tables)
+
+Pulse = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def pulse(capsys: pytest.CaptureFixture[str]) -> Pulse:
+    """Run the `pulse` command in-process; return (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return exit_info.value.code, out, err
+
+    return run
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database nobody has migrated yet: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+        yield database.engine
+        database.dispose()
+        return
+    schema = f"pulse_migrations_{uuid.uuid4().hex[:10]}"
+    admin = Database(POSTGRES_URL)
+    try:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # noqa: BLE001 — PostgreSQL is required, not optional
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for the test suite: {error}")
+    database = Database(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield database.engine
+    finally:
+        database.dispose()
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+def test_upgrade_to_head_creates_every_model_table(empty_database: Engine) -> None:
+    upgrade(empty_database)
+
+    assert tables(empty_database) == MODEL_TABLES | {"alembic_version"}
+
+
+def test_downgrade_to_base_removes_every_table(empty_database: Engine) -> None:
+    upgrade(empty_database)
+
+    downgrade(empty_database, "base")
+
+    assert tables(empty_database) <= {"alembic_version"}
+    with empty_database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
+
+
+def test_upgrade_after_downgrade_rebuilds_the_same_schema(empty_database: Engine) -> None:
+    upgrade(empty_database)
+    downgrade(empty_database, "base")
+
+    upgrade(empty_database)
+
+    assert tables(empty_database) == MODEL_TABLES | {"alembic_version"}
+    assert schema_differences(empty_database) == []
+
+
+def test_fresh_migration_matches_the_models(empty_database: Engine) -> None:
+    upgrade(empty_database)
+
+    assert schema_differences(empty_database) == []
+
+
+def test_test_databases_match_the_models(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        assert schema_differences(database.engine) == []
+    finally:
+        database.dispose()
+
+
+def test_comparison_would_notice_a_missing_table(empty_database: Engine) -> None:
+    # Guards the test above: an unmigrated database must show up as differences.
+    differences = schema_differences(empty_database)
+
+    added = {diff[1].name for diff in differences if isinstance(diff, tuple) and diff[0] == "add_table"}
+    assert added == MODEL_TABLES
+
+
+# ---------------------------------------------------------------- through the command line
+
+
+def test_db_upgrade_on_a_fresh_file_reports_up_to_date(
+    pulse: Pulse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "operator.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+
+    code, out, err = pulse("db", "upgrade")
+
+    assert code == 0, err
+    assert out == "Database is up to date.\n"
+    database = Database(f"sqlite:///{path}")
+    try:
+        assert tables(database.engine) == MODEL_TABLES | {"alembic_version"}
+    finally:
+        database.dispose()
+
+
+def test_db_upgrade_twice_is_harmless(pulse: Pulse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'operator.sqlite3'}")
+    assert pulse("db", "upgrade")[0] == 0
+
+    code, out, err = pulse("db", "upgrade")
+
+    assert code == 0, err
+    assert out == "Database is up to date.\n"
+
+
+def test_db_upgrade_uses_the_default_file_in_the_working_directory(pulse: Pulse) -> None:
+    code, out, _ = pulse("db", "upgrade")
+
+    assert code == 0
+    assert out == "Database is up to date.\n"
+    assert Path("pulse.sqlite3").is_file()
+
+
+def test_db_upgrade_against_an_unreachable_database_fails_in_one_line(
+    pulse: Pulse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no-such-dir' / 'pulse.sqlite3'}")
+
+    code, out, err = pulse("db", "upgrade")
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith("pulse: database upgrade failed")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
