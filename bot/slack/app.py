@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from slack_bolt import App
@@ -12,6 +12,7 @@ from slack_bolt import App
 from bot.db import Database
 from bot.settings import Behaviour, Settings
 from bot.slack.client import make_web_client
+from bot.slack.commands import CommandRouter
 from bot.slack.messenger import SlackMessenger
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class Services:
     settings: Settings
     db: Database
     messenger: SlackMessenger
+    commands: CommandRouter = field(default_factory=CommandRouter)
 
     @property
     def behaviour(self) -> Behaviour:
@@ -45,7 +47,7 @@ def make_services(settings: Settings, db: Database) -> Services:
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import home, pulse
+    from bot.slack import commands, home, pulse
 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
@@ -57,6 +59,7 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
         listener_executor=listener_executor,
         logger=logging.getLogger("bot.slack.bolt"),
     )
+    commands.register(app, services)
     pulse.register(app, services)
     home.register(app, services)
     return app

@@ -12,9 +12,9 @@ from bot.errors import PulseError
 from bot.messenger import MessageRef
 from bot.slack.app import Services
 from bot.slack.blocks.pulse import comment_modal, parse_answer_value
-from bot.slack.blocks.replies import help_message, paused_message, problem_message, resumed_message
+from bot.slack.blocks.replies import paused_message, problem_message, resumed_message
 from bot.slack.ids import COMMENT_INPUT_ACTION, PULSE_ANSWER_PATTERN, Action, Block, Callback
-from bot.slack.inputs import Help, Pause, UsageError, parse_slash
+from bot.slack.inputs import Pause, Resume, SlashCommand
 from bot.surveys import service
 from bot.surveys.views import PulseView
 
@@ -105,24 +105,11 @@ def register(app: App, services: Services) -> None:
         if ref is not None:
             services.messenger.update_pulse(ref, updated)
 
-    @app.command("/pulse")
-    def pulse_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = command["user_id"]
-        try:
-            parsed = parse_slash(command.get("text", ""))
-        except UsageError as error:
-            respond(blocks=help_message(min_group=services.min_group, problem=str(error)), text=str(error), response_type="ephemeral")
-            return
-        if isinstance(parsed, Help):
-            respond(blocks=help_message(min_group=services.min_group), text="Rollout Pulse help", response_type="ephemeral")
-            return
-        try:
-            if isinstance(parsed, Pause):
-                text = paused_message(service.pause(services.db, user_id, parsed.weeks))
-            else:
-                text = resumed_message(service.resume(services.db, user_id))
-        except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral")
-            return
-        respond(text=text, response_type="ephemeral")
+    @services.commands.handles(Pause)
+    def pause_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        assert isinstance(parsed, Pause)
+        respond(text=paused_message(service.pause(services.db, command["user_id"], parsed.weeks)), response_type="ephemeral")
+
+    @services.commands.handles(Resume)
+    def resume_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        respond(text=resumed_message(service.resume(services.db, command["user_id"])), response_type="ephemeral")

@@ -1,0 +1,58 @@
+"""`/pulse`: acknowledge at once, parse the text in one place, hand the command to its feature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.errors import PulseError
+from bot.slack.blocks.replies import help_message, problem_message
+from bot.slack.inputs import SlashCommand, UsageError, parse_slash
+
+if TYPE_CHECKING:
+    from bot.slack.app import Services
+
+Handler = Callable[[Any, dict[str, Any], Respond, WebClient], None]
+
+
+class CommandRouter:
+    """Which feature answers which `/pulse` subcommand; each feature registers its own."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type, Handler] = {}
+
+    def handles(self, kind: type) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self._handlers[kind] = handler
+            return handler
+
+        return register
+
+    def handler(self, command: SlashCommand) -> Handler | None:
+        return self._handlers.get(type(command))
+
+
+def register(app: App, services: Services) -> None:
+    def show_help(respond: Respond, problem: str | None = None) -> None:
+        blocks = help_message(min_group=services.min_group, problem=problem)
+        respond(blocks=blocks, text=problem or "Rollout Pulse help", response_type="ephemeral")
+
+    @app.command("/pulse")
+    def pulse_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        try:
+            parsed = parse_slash(command.get("text", ""))
+        except UsageError as error:
+            show_help(respond, str(error))
+            return
+        handler = services.commands.handler(parsed)
+        if handler is None:
+            show_help(respond)
+            return
+        try:
+            handler(parsed, command, respond, client)
+        except PulseError as error:
+            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral")
