@@ -218,3 +218,118 @@ class Answer(Base):
         CheckConstraint("(value IS NULL) <> (text IS NULL)", name="value_or_text"),
         CheckConstraint(f"text IS NULL OR length(text) <= {COMMENT_MAX_CHARS}", name="text_length"),
     )
+
+
+# ---------------------------------------------------------------- hidden work
+
+WORK_CATEGORIES = ("validation", "prompting", "cleanup", "exceptions", "workaround", "other")
+REPORT_MAX_MINUTES = 12 * 60
+NOTE_MAX_CHARS = 500
+
+
+class HiddenWorkReport(Base):
+    """Time AI quietly added, under the reporter's pseudonym.
+
+    Only when the reporter ticks "show this to my manager" does the report name them
+    (`person_id`): that is how the effort gets credit, and the only way it becomes attributable.
+    """
+
+    __tablename__ = "hidden_work_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    week: Mapped[str] = mapped_column(String(8))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    level: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int] = mapped_column(Integer)
+    tool: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    shared_with_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(f"minutes BETWEEN 1 AND {REPORT_MAX_MINUTES}", name="minutes_in_range"),
+        CheckConstraint(
+            "category IN (" + ", ".join(f"'{c}'" for c in WORK_CATEGORIES) + ")", name="category_known"
+        ),
+        CheckConstraint(f"note IS NULL OR length(note) <= {NOTE_MAX_CHARS}", name="note_length"),
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
+        CheckConstraint("shared_with_manager = (person_id IS NOT NULL)", name="named_only_when_shared"),
+        Index("ix_hidden_work_reports_week_team", "week", "team_id"),
+        Index("ix_hidden_work_reports_pseudonym_week", "pseudonym", "week"),
+    )
+
+
+# ---------------------------------------------------------------- explainers
+
+
+class ExplainerDelivery(Base):
+    """That a person was sent an explainer (reach), one a week at most. Holds no feedback."""
+
+    __tablename__ = "explainer_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    explainer_key: Mapped[str] = mapped_column(String(60))
+    week: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(100))
+
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "explainer_key"),
+        UniqueConstraint("person_id", "week"),
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint("status != 'sent' OR message_ts IS NOT NULL", name="sent_has_message"),
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        Index("ix_explainer_deliveries_week_status", "week", "status"),
+    )
+
+
+class ExplainerFeedback(Base):
+    """Helpful or not, per explainer, under the reader's pseudonym; changeable."""
+
+    __tablename__ = "explainer_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_key: Mapped[str] = mapped_column(String(60))
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    level: Mapped[str | None] = mapped_column(String(40))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("explainer_key", "pseudonym"),
+        CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
+    )
+
+
+QUESTION_MAX_CHARS = 1000
+
+
+class ExplainerQuestion(Base):
+    """A question an explainer raised, posted to the council: anonymous unless the asker chose."""
+
+    __tablename__ = "explainer_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_key: Mapped[str] = mapped_column(String(60))
+    text: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        CheckConstraint(f"length(text) BETWEEN 1 AND {QUESTION_MAX_CHARS}", name="text_length"),
+        Index("ix_explainer_questions_asked_at", "asked_at"),
+    )

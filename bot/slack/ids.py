@@ -7,20 +7,46 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
+    # the weekly pulse
     PULSE_ANSWER = "pulse_answer"  # followed by ":<question>:<option>" to stay unique in a message
     PULSE_SKIP = "pulse_skip"
     PULSE_UNSKIP = "pulse_unskip"
     PULSE_COMMENT = "pulse_comment"
+    # App Home
     HOME_PAUSE = "home_pause"
     HOME_RESUME = "home_resume"
+    HOME_LOG_WORK = "home_log_work"
+    # hidden work
+    LOG_CATEGORY = "log_category"
+    LOG_DURATION = "log_duration"
+    LOG_TOOL = "log_tool"
+    LOG_NOTE = "log_note"
+    LOG_SHARE = "log_share"
+    # explainers
+    EXPLAINER_HELPFUL = "explainer_helpful"
+    EXPLAINER_NOT_HELPFUL = "explainer_not_helpful"
+    EXPLAINER_QUESTION = "explainer_question"
+    QUESTION_TEXT = "question_text"
+    QUESTION_NAMED = "question_named"
 
 
 class Callback(StrEnum):
     PULSE_COMMENT = "pulse_comment_modal"
+    LOG_WORK_MODAL = "log_work_modal"
+    LOG_WORK_SHORTCUT = "log_hidden_work"  # global shortcut, as in manifest.yml
+    LOG_WORK_MESSAGE_SHORTCUT = "log_hidden_work_message"  # message shortcut, as in manifest.yml
+    EXPLAINER_QUESTION_MODAL = "explainer_question_modal"
 
 
 class Block(StrEnum):
     COMMENT_INPUT = "comment"
+    LOG_CATEGORY = "log_category"
+    LOG_DURATION = "log_duration"
+    LOG_TOOL = "log_tool"
+    LOG_NOTE = "log_note"
+    LOG_SHARE = "log_share"
+    QUESTION_TEXT = "question_text"
+    QUESTION_NAMED = "question_named"
 
 
 COMMENT_INPUT_ACTION = "comment_text"
