@@ -1,0 +1,300 @@
+"""The roster: people, teams (with parents), managers, council and levels, from a CSV and Slack.
+
+An import is all or nothing: every row is checked, and resolved against Slack in one users.list
+pass, before a single row is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.errors import RosterError
+from bot.models import Manager, Person, Team
+from bot.roster.directory import Directory, SlackUser, away_state
+from bot.settings import AwayStatus, timezone_or_utc
+from bot.weeks import now
+
+COLUMNS = {"user_id", "email", "team", "manages", "level", "council"}
+MAX_PROBLEMS = 20
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+
+
+class RosterInvalid(RosterError):
+    """The file has problems; `problems` lists them, one `line N: …` each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"… and {len(problems) - MAX_PROBLEMS} more")
+        noun = "error" if len(problems) == 1 else "errors"
+        super().__init__(f"{source} has {len(problems)} {noun}; nothing was imported")
+        self.problems = shown
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    user_id: str | None
+    email: str | None
+    team: str
+    manages: tuple[str, ...]
+    level: str | None
+    council: bool
+
+
+def _team_path(text: str, what: str) -> str:
+    segments = [segment.strip() for segment in text.split("/")]
+    if not text.strip() or any(not segment for segment in segments):
+        raise ValueError(f"{what} {text!r} is not a team path such as Sales/EMEA")
+    if any(len(segment) > 100 for segment in segments):
+        raise ValueError(f"{what} has a team name longer than 100 characters")
+    path = "/".join(segments)
+    if len(path) > 200:
+        raise ValueError(f"{what} is longer than 200 characters")
+    return path
+
+
+def _row(line: int, record: dict[str, str]) -> RosterRow:
+    user_id = (record.get("user_id") or "").strip() or None
+    email = (record.get("email") or "").strip().lower() or None
+    if user_id is None and email is None:
+        raise ValueError("needs a user_id or an email")
+    if user_id is not None and not _USER_ID.match(user_id):
+        raise ValueError(f"user_id {user_id!r} is not a Slack user id (like U012ABCDEF)")
+    if email is not None and not _EMAIL.match(email):
+        raise ValueError(f"email {email!r} is not an email address")
+    team = _team_path(record.get("team") or "", "team")
+    manages = tuple(_team_path(part, "manages") for part in (record.get("manages") or "").split(";") if part.strip())
+    level = (record.get("level") or "").strip() or None
+    if level is not None and len(level) > 40:
+        raise ValueError("level is longer than 40 characters")
+    council_text = (record.get("council") or "").strip().lower()
+    if council_text not in ("", "yes", "no"):
+        raise ValueError(f"council must be yes or no, not {record.get('council')!r}")
+    return RosterRow(line, user_id, email, team, manages, level, council_text == "yes")
+
+
+def parse_roster(text: str, *, source: str = "the roster") -> list[RosterRow]:
+    """Check every row; raise RosterInvalid listing every problem with its line number."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in (reader.fieldnames or []) if name is not None]
+    if not header:
+        raise RosterInvalid(source, ["line 1: the file is empty; it needs a header row"])
+    reader.fieldnames = header
+    problems = [f"line 1: unknown column {name!r}" for name in header if name not in COLUMNS]
+    if "team" not in header:
+        problems.append("line 1: a team column is required")
+    if "user_id" not in header and "email" not in header:
+        problems.append("line 1: a user_id or an email column is required")
+    if problems:
+        raise RosterInvalid(source, problems)
+    rows: list[RosterRow] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            problems.append(f"line {line}: more values than columns")
+            continue
+        if not any((value or "").strip() for value in record.values()):
+            continue
+        try:
+            row = _row(line, record)
+        except ValueError as error:
+            problems.append(f"line {line}: {error}")
+            continue
+        for identity in filter(None, (row.user_id, row.email)):
+            if identity in seen:
+                problems.append(f"line {line}: {identity} is already on line {seen[identity]}")
+            seen.setdefault(identity, line)
+        rows.append(row)
+    if not rows and not problems:
+        problems.append("line 2: the file has a header but no people")
+    if problems:
+        raise RosterInvalid(source, problems)
+    return rows
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    people: int
+    added: int
+    updated: int
+    deactivated: int
+    teams_created: int
+    dry_run: bool
+
+    def summary(self) -> str:
+        verb = "Dry run: would import" if self.dry_run else "Imported"
+        return (
+            f"{verb} {self.people} people ({self.added} new, {self.updated} updated, "
+            f"{self.deactivated} deactivated); {self.teams_created} new teams."
+        )
+
+
+def _resolve(rows: list[RosterRow], directory: Directory, source: str) -> list[tuple[RosterRow, SlackUser]]:
+    by_id: dict[str, SlackUser] = {}
+    by_email: dict[str, SlackUser] = {}
+    for user in directory.all_users():
+        by_id[user.user_id] = user
+        if user.email:
+            by_email[user.email.lower()] = user
+    resolved, problems = [], []
+    seen: dict[str, int] = {}
+    for row in rows:
+        user = by_id.get(row.user_id) if row.user_id else by_email.get(row.email or "")
+        who = row.user_id or row.email
+        if user is None:
+            problems.append(f"line {row.line}: Slack has no user {who}")
+        elif user.deleted:
+            problems.append(f"line {row.line}: {who} is deactivated in Slack")
+        elif user.is_bot:
+            problems.append(f"line {row.line}: {who} is a bot, not a person")
+        elif user.user_id in seen:
+            problems.append(f"line {row.line}: {who} is the same person as line {seen[user.user_id]}")
+        else:
+            seen[user.user_id] = row.line
+            resolved.append((row, user))
+    if problems:
+        raise RosterInvalid(source, problems)
+    return resolved
+
+
+def _ensure_teams(session: Session, paths: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Team ids by path, creating each path and its ancestors; returns (ids, how many were new)."""
+    ids = {team.path: team.id for team in session.scalars(select(Team))}
+    created = 0
+    for path in sorted(set(paths), key=lambda p: p.count("/")):
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            if sub in ids:
+                continue
+            team = Team(path=sub, name=parts[depth - 1], parent_id=ids.get("/".join(parts[: depth - 1])))
+            session.add(team)
+            session.flush()
+            ids[sub] = team.id
+            created += 1
+    return ids, created
+
+
+def import_roster(
+    db: Database,
+    rows: list[RosterRow],
+    directory: Directory,
+    *,
+    away: AwayStatus,
+    dry_run: bool = False,
+    at: dt.datetime | None = None,
+    source: str = "the roster",
+) -> RosterImport:
+    at = at or now()
+    resolved = _resolve(rows, directory, source)
+    with db.session() as session:
+        existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
+        team_ids, teams_created = _ensure_teams(session, [p for row in rows for p in (row.team, *row.manages)])
+        added = updated = 0
+        for row, user in resolved:
+            person = existing.get(user.user_id)
+            if person is None:
+                person = Person(slack_user_id=user.user_id)
+                session.add(person)
+                added += 1
+            else:
+                updated += 1
+            is_away, away_until = away_state(user, away, at)
+            person.email = user.email or row.email
+            person.team_id = team_ids[row.team]
+            person.level = row.level
+            person.is_council = row.council
+            person.tz = timezone_or_utc(user.tz)
+            person.active = True
+            person.away, person.away_until = is_away, away_until
+        session.flush()
+        listed = {user.user_id for _, user in resolved}
+        leaving = [p.id for uid, p in existing.items() if uid not in listed and p.active]
+        if leaving:
+            session.execute(update(Person).where(Person.id.in_(leaving)).values(active=False))
+        session.execute(delete(Manager))
+        person_ids = {row.slack_user_id: row.id for row in session.execute(select(Person.slack_user_id, Person.id))}
+        session.add_all(
+            Manager(person_id=person_ids[user.user_id], team_id=team_ids[path])
+            for row, user in resolved
+            for path in set(row.manages)
+        )
+        result = RosterImport(len(resolved), added, updated, len(leaving), teams_created, dry_run)
+        if dry_run:
+            session.rollback()
+    return result
+
+
+def import_roster_file(
+    db: Database, path: Path, directory: Directory, *, away: AwayStatus, dry_run: bool = False
+) -> RosterImport:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RosterError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise RosterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    except OSError as error:
+        raise RosterError(f"{path}: cannot read it: {error.strerror}") from None
+    rows = parse_roster(text, source=path.name)
+    return import_roster(db, rows, directory, away=away, dry_run=dry_run, source=path.name)
+
+
+@dataclass(frozen=True)
+class RosterSync:
+    checked: int
+    changed: int
+    deactivated: int
+
+    def summary(self) -> str:
+        return f"Synced {self.checked} people with Slack: {self.changed} updated, {self.deactivated} deactivated."
+
+
+def _apply(person: Person, user: SlackUser, away: AwayStatus, at: dt.datetime) -> bool:
+    before = (person.tz, person.away, person.away_until, person.active)
+    person.tz = timezone_or_utc(user.tz) if user.tz else person.tz
+    person.away, person.away_until = away_state(user, away, at)
+    if user.deleted:
+        person.active = False
+    return before != (person.tz, person.away, person.away_until, person.active)
+
+
+def sync_roster(db: Database, directory: Directory, *, away: AwayStatus, at: dt.datetime | None = None) -> RosterSync:
+    """Refresh time zones, away statuses and deactivations for people already on the roster."""
+    at = at or now()
+    users = {user.user_id: user for user in directory.all_users()}
+    changed = deactivated = 0
+    with db.session() as session:
+        people = session.scalars(select(Person).where(Person.active.is_(True))).all()
+        for person in people:
+            user = users.get(person.slack_user_id)
+            if user is None or user.deleted:
+                person.active = False
+                deactivated += 1
+            elif _apply(person, user, away, at):
+                changed += 1
+    return RosterSync(len(people), changed, deactivated)
+
+
+def apply_slack_user(db: Database, user: SlackUser, *, away: AwayStatus, at: dt.datetime | None = None) -> bool:
+    """Update one person from a Slack profile change; people not on the roster are ignored."""
+    at = at or now()
+    with db.session() as session:
+        person = session.scalar(select(Person).where(Person.slack_user_id == user.user_id))
+        if person is None:
+            return False
+        return _apply(person, user, away, at)

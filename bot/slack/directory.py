@@ -1,0 +1,52 @@
+"""Slack's user directory over the Web API: users.list, one paginated pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.errors import RosterError
+from bot.roster.directory import SlackUser
+from bot.weeks import UTC
+
+PAGE_SIZE = 200
+
+
+def slack_user(raw: dict[str, Any]) -> SlackUser:
+    """A user object from users.list or a `user_change` event."""
+    profile = raw.get("profile") or {}
+    expiration = int(profile.get("status_expiration") or 0)
+    return SlackUser(
+        user_id=str(raw.get("id", "")),
+        email=(profile.get("email") or None),
+        tz=raw.get("tz") or None,
+        deleted=bool(raw.get("deleted", False)),
+        is_bot=bool(raw.get("is_bot", False)) or raw.get("id") == "USLACKBOT",
+        status_emoji=str(profile.get("status_emoji") or ""),
+        status_text=str(profile.get("status_text") or ""),
+        status_expiration=dt.datetime.fromtimestamp(expiration, UTC) if expiration else None,
+    )
+
+
+class SlackDirectory:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def all_users(self) -> Iterator[SlackUser]:
+        cursor: str | None = None
+        while True:
+            try:
+                page = self.client.users_list(limit=PAGE_SIZE, cursor=cursor)
+            except SlackApiError as error:
+                raise RosterError(f"Slack refused users.list: {error.response.get('error', 'unknown_error')}") from None
+            except (SlackClientError, OSError) as error:
+                raise RosterError(f"Slack could not be reached for users.list: {type(error).__name__}") from None
+            for raw in page.get("members", []):
+                yield slack_user(raw)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
