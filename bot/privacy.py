@@ -12,3 +12,8 @@ import hmac
 
 def pseudonym(key: bytes, slack_user_id: str) -> str:
     return hmac.new(key, slack_user_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def large_enough(respondents: int, min_group_size: int) -> bool:
+    """Whether an aggregate over this many respondents may be shown at all."""
+    return respondents >= min_group_size

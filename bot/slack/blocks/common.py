@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -19,6 +20,6 @@ def slack_date(at: dt.datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def render(blocks: list[Block]) -> list[dict[str, Any]]:
+def render(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     """Blocks as Slack wants them; slack_sdk checks its limits while serialising."""
     return [block.to_dict() for block in blocks]

@@ -1,0 +1,207 @@
+"""`pulse demo`: a synthetic organisation run through the real services, printed in the terminal.
+
+No Slack and no settings are needed: the roster goes through the real CSV import against a
+made-up Slack directory, pulses go out through the real pulse and reminder jobs to a messenger
+that keeps them in memory, and synthetic people answer through the same `record_answer` a click
+reaches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.db import Database
+from bot.explainers.library import Explainer
+from bot.explainers.views import CouncilQuestion
+from bot.messenger import MessageRef
+from bot.migrate import upgrade
+from bot.reports.weekly import WeekOverview, week_overview
+from bot.roster.directory import SlackUser
+from bot.roster.service import import_roster, parse_roster
+from bot.settings import Behaviour, load_behaviour
+from bot.surveys import service
+from bot.surveys.views import PulseView
+from bot.weeks import UTC, IsoWeek, now
+
+# Team path -> (people, time zone). Legal is deliberately below the minimum group size.
+ORGANISATION = {
+    "Sales/EMEA": (10, "Europe/Berlin"),
+    "Sales/Americas": (9, "America/New_York"),
+    "Finance": (8, "Europe/London"),
+    "Operations/Support": (11, "Asia/Kolkata"),
+    "Operations/Logistics": (8, "America/Los_Angeles"),
+    "Engineering/Platform": (9, "Europe/Berlin"),
+    "Engineering/Data": (7, "Asia/Tokyo"),
+    "Legal": (3, "Europe/London"),
+}
+LEVELS = ("entry", "experienced", "experienced", "lead")
+WEEKS = 8
+
+
+@dataclass
+class MemoryDirectory:
+    """Slack's user directory for the synthetic organisation."""
+
+    users: list[SlackUser]
+
+    def all_users(self) -> Iterator[SlackUser]:
+        return iter(self.users)
+
+
+@dataclass
+class MemoryMessenger:
+    """Keeps what would have been sent; the demo's people read their pulses from here."""
+
+    inbox: dict[str, list[PulseView]] = field(default_factory=dict)
+    reminders: int = 0
+    explainers: dict[str, list[Explainer]] = field(default_factory=dict)
+    questions: list[CouncilQuestion] = field(default_factory=list)
+
+    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+        self.inbox.setdefault(user_id, []).append(pulse)
+        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000100")
+
+    def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
+        pass
+
+    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+        self.reminders += 1
+        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000200")
+
+    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
+        self.explainers.setdefault(user_id, []).append(explainer)
+        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000300")
+
+    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
+        self.questions.append(question)
+        return MessageRef(channel=channel, ts=f"{question.question_id}.000400")
+
+
+def _organisation() -> tuple[str, list[SlackUser]]:
+    lines = ["user_id,team,manages,level,council"]
+    users = []
+    number = 0
+    for team, (size, tz) in ORGANISATION.items():
+        for seat in range(size):
+            number += 1
+            user_id = f"UDEMO{number:04d}"
+            manages = team if seat == 0 else ""
+            council = "yes" if seat == 0 and team.startswith(("Operations", "Finance")) else "no"
+            lines.append(f"{user_id},{team},{manages},{LEVELS[seat % len(LEVELS)]},{council}")
+            users.append(SlackUser(user_id, f"person{number}@demo.example", tz, False, False, "", "", None))
+    return "\n".join(lines) + "\n", users
+
+
+def _answer(rng: random.Random, pulse: PulseView, weeks_since_go_live: int) -> dict[str, int]:
+    """Synthetic answers with the 90-day dip: confidence falls after go-live, then recovers."""
+    dip = {0: 0.3, 1: 0.8, 2: 1.0, 3: 0.8, 4: 0.5, 5: 0.3}.get(weeks_since_go_live, 0.1)
+    chosen = {}
+    for question in pulse.closed_questions:
+        top = len(question.options) - 1
+        if question.kind == "scale":
+            centre = 3.6 - dip * 1.4
+        elif question.key == "upkeep":
+            centre = 1.5 + dip * 2
+        elif question.key == "time_saved":
+            centre = 2.5 - dip
+        else:
+            centre = top * (0.2 + dip * 0.4)
+        chosen[question.key] = max(0, min(top, round(rng.gauss(centre, 0.9))))
+    return chosen
+
+
+def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -> list[WeekOverview]:
+    """Build the organisation, run WEEKS weekly rounds ending this week, and print the overview."""
+    folder.mkdir(parents=True, exist_ok=True)
+    database_file = folder / "demo.sqlite3"
+    database_file.unlink(missing_ok=True)
+    db = Database(f"sqlite:///{database_file}")
+    upgrade(db.engine)
+    behaviour: Behaviour = load_behaviour(None)
+    key = secrets.token_bytes(32)
+    rng = random.Random(seed)
+
+    csv_text, users = _organisation()
+    import_roster(db, parse_roster(csv_text), MemoryDirectory(users), away=behaviour.away_status)
+
+    messenger = MemoryMessenger()
+    this_week = IsoWeek.of(now().date())
+    weeks = [this_week.shifted(offset) for offset in range(-WEEKS + 1, 1)]
+    overviews = []
+    for index, week in enumerate(weeks):
+        wednesday = dt.datetime.combine(week.day(3), dt.time(12, 0), tzinfo=UTC)
+        service.run_pulse_job(db, messenger, behaviour, at=wednesday, force=True, week=week)
+        late = []
+        for user_id, pulses in messenger.inbox.items():
+            pulse = pulses[-1]
+            if pulse.week != str(week):
+                continue
+            roll = rng.random()
+            if roll < 0.05:
+                service.skip_week(db, key, user_id, pulse.round_id, at=wednesday)
+            elif roll < 0.70:
+                _respond(db, key, user_id, pulse, _answer(rng, pulse, index), wednesday)
+            elif roll < 0.85:
+                late.append((user_id, pulse))
+        friday = wednesday + dt.timedelta(days=2)
+        service.run_reminder_job(db, messenger, behaviour, key, at=friday, force=True, week=week)
+        for user_id, pulse in late:
+            _respond(db, key, user_id, pulse, _answer(rng, pulse, index), friday)
+        overview = week_overview(db, str(week), min_group_size=behaviour.min_group_size)
+        assert overview is not None
+        overviews.append(overview)
+    _print(out, len(users), weeks, overviews, messenger, behaviour, database_file)
+    db.dispose()
+    return overviews
+
+
+def _respond(db: Database, key: bytes, user_id: str, pulse: PulseView, chosen: dict[str, int], at: dt.datetime) -> None:
+    for question_key, option in chosen.items():
+        service.record_answer(db, key, user_id, pulse.round_id, question_key, option, at=at)
+
+
+def _print(
+    out: io.TextIOBase | None,
+    people: int,
+    weeks: list[IsoWeek],
+    overviews: list[WeekOverview],
+    messenger: MemoryMessenger,
+    behaviour: Behaviour,
+    database_file: Path,
+) -> None:
+    def say(text: str = "") -> None:
+        print(text, file=out)
+
+    say(f"Rollout Pulse demo: {people} people in {len(ORGANISATION)} teams, {len(weeks)} weekly rounds "
+        f"({weeks[0]} to {weeks[-1]}), go-live in {weeks[0]}.")
+    say(f"Pulses sent through the real jobs: {sum(len(v) for v in messenger.inbox.values())}; reminders: {messenger.reminders}.")
+    say()
+    say(f"{'week':<9} {'sent':>4} {'answered':>8} {'rate':>5}  {'capability':>10} {'workload':>8}  {'net AI time':>11}  rotating")
+    for overview in overviews:
+        scores = {score.question: score for score in overview.scores}
+
+        def figure(key: str) -> str:
+            score = scores.get(key)
+            return f"{score.mean:.1f}" if score else "–"
+
+        rotating = ", ".join(
+            f"{score.question} {score.mean:.1f}"
+            for score in overview.scores
+            if score.question not in {"capability", "workload", "time_saved", "upkeep"}
+        )
+        net = f"{overview.net_hours:+.1f} h" if overview.net_hours is not None else "–"
+        say(
+            f"{overview.week:<9} {overview.sent:>4} {overview.responded:>8} {overview.response_rate:>5.0%}  "
+            f"{figure('capability'):>10} {figure('workload'):>8}  {net:>11}  {rotating}"
+        )
+    say()
+    say("Scores are means on 1–5 scales. Net AI time is self-reported time saved minus time spent on")
+    say("AI upkeep, per person per week: people misjudge time saved, so it is never shown alone.")
+    say(f"No figure is shown for fewer than {behaviour.min_group_size} respondents.")
+    say(f"The demo database is {database_file}.")
