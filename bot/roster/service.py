@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.errors import RosterError
+from bot.errors import NotEnrolled, RosterError
 from bot.models import Manager, Person, Team
 from bot.roster.directory import Directory, SlackUser, away_state
 from bot.settings import AwayStatus, timezone_or_utc
@@ -298,3 +298,11 @@ def apply_slack_user(db: Database, user: SlackUser, *, away: AwayStatus, at: dt.
         if person is None:
             return False
         return _apply(person, user, away, at)
+
+
+def enrolled_person(session: Session, user_id: str) -> Person:
+    """The active person behind a Slack user id: every feature's one rule for who may take part."""
+    person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
+    if person is None or not person.active:
+        raise NotEnrolled("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster.")
+    return person

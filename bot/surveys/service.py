@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upsert
-from bot.errors import InvalidAnswer, NotEnrolled, PulseError, RoundClosed
+from bot.delivery import (
+    CLAIM_BATCH,
+    CLAIM_LEASE,
+    due_weeks,
+    mark,
+    not_away,
+    not_paused,
+    release,
+    within_sending_hours,
+)
+from bot.errors import InvalidAnswer, PulseError, RoundClosed
 from bot.messenger import DeliveryFailed, MessageRef, Messenger
 from bot.models import (
     COMMENT_MAX_CHARS,
@@ -29,6 +37,7 @@ from bot.models import (
     Response,
 )
 from bot.privacy import pseudonym
+from bot.roster.service import enrolled_person
 from bot.settings import Behaviour, QuestionBank, Schedule
 from bot.surveys.bank import freeze, questions_for_week, thaw
 from bot.surveys.views import PulseView, WeekStatus
@@ -36,9 +45,6 @@ from bot.weeks import IsoWeek, local_instant, local_now, now, round_closes_at
 
 log = logging.getLogger(__name__)
 
-CLAIM_BATCH = 200
-# A claim older than this belongs to a run that died mid-send; its delivery is queued again.
-CLAIM_LEASE = dt.timedelta(minutes=10)
 MAX_PAUSE_WEEKS = 26
 
 
@@ -89,51 +95,12 @@ class PulseRun:
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
-def _due_weeks(
-    time_zones: Iterable[str], schedule: Schedule, at: dt.datetime, *, force: bool, week: IsoWeek | None
-) -> dict[IsoWeek, list[str]]:
-    """For each round, the time zones where its pulse is due now.
-
-    Due means: the person's local date is a workday in that week, their local clock has passed the
-    pulse day and time, and it is not yet evening (late pulses wait for the next workday morning).
-    `force` ignores the day and time, never the weekend.
-    """
-    due: dict[IsoWeek, list[str]] = defaultdict(list)
-    for tz in time_zones:
-        local = local_now(tz, at)
-        local_week = IsoWeek.of(local.date())
-        target = week or local_week
-        if local.isoweekday() not in schedule.workdays:
-            continue
-        if not force:
-            if target != local_week:
-                continue
-            if local < local_instant(tz, target.day(schedule.pulse_day), schedule.pulse_time):
-                continue
-            if not _within_sending_hours(schedule, local):
-                continue
-        due[target].append(tz)
-    return due
-
-
-def _within_sending_hours(schedule: Schedule, local: dt.datetime) -> bool:
-    return schedule.pulse_time <= local.time() < schedule.latest_time
-
-
-def _not_paused(at: dt.datetime):  # type: ignore[no-untyped-def]
-    return or_(Person.paused_until.is_(None), Person.paused_until < at.date())
-
-
-def _not_away(at: dt.datetime):  # type: ignore[no-untyped-def]
-    return or_(Person.away.is_(False), and_(Person.away_until.is_not(None), Person.away_until <= at))
-
-
 def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: list[str], at: dt.datetime) -> tuple[int, int]:
     """Queue a delivery for everyone due in these zones; return (queued, held back while away)."""
     not_sent = ~exists().where(Delivery.round_id == pulse_round.id, Delivery.person_id == Person.id)
-    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), _not_paused(at), not_sent)
-    person_ids = session.scalars(select(Person.id).where(eligible, _not_away(at))).all()
-    held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~_not_away(at))) or 0
+    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), not_sent)
+    person_ids = session.scalars(select(Person.id).where(eligible, not_away(at))).all()
+    held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
     rows = [{"round_id": pulse_round.id, "person_id": pid, "status": "queued"} for pid in person_ids]
     for start in range(0, len(rows), 1000):
         upsert(session, Delivery.__table__, rows[start : start + 1000], ["round_id", "person_id"])
@@ -175,29 +142,15 @@ def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: Puls
                 ref = messenger.send_pulse(user_id, view, delivery_id=delivery_id)
             except DeliveryFailed as failure:
                 if not failure.permanent:
-                    _release(db, [d for d, _, _ in batch if d >= delivery_id])
+                    release(db, Delivery, [d for d, _, _ in batch if d >= delivery_id])
                     run.stopped = failure.reason
                     return
-                _mark(db, delivery_id, status="failed", error=failure.reason[:100])
+                mark(db, Delivery, delivery_id, status="failed", error=failure.reason[:100])
                 run.failed += 1
                 log.warning("pulse.delivery_failed delivery=%s reason=%s", delivery_id, failure.reason)
                 continue
-            _mark(db, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
+            mark(db, Delivery, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
             run.sent += 1
-
-
-def _mark(db: Database, delivery_id: int, **values: object) -> None:
-    with db.session() as session:
-        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
-
-
-def _release(db: Database, delivery_ids: list[int]) -> None:
-    with db.session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.status == "sending")
-            .values(status="queued", claimed_at=None)
-        )
 
 
 def run_pulse_job(
@@ -212,9 +165,11 @@ def run_pulse_job(
     """DM this week's pulse to everyone whose local send time has passed and who has not had it."""
     at = at or now()
     run = PulseRun()
+    schedule = behaviour.schedule
     with db.session() as session:
         zones = session.scalars(select(Person.tz).where(Person.active.is_(True)).distinct()).all()
-        for due_week, time_zones in sorted(_due_weeks(zones, behaviour.schedule, at, force=force, week=week).items()):
+        due = due_weeks(zones, schedule, schedule.pulse_day, schedule.pulse_time, at, force=force, week=week)
+        for due_week, time_zones in sorted(due.items()):
             pulse_round = ensure_round(session, due_week, behaviour.questions, at)
             if pulse_round.closes_at <= at:
                 continue
@@ -245,7 +200,7 @@ def _reminder_due(schedule: Schedule, tz: str, at: dt.datetime, *, force: bool) 
     if force:
         return True
     local = local_now(tz, at)
-    return local.isoweekday() in schedule.workdays and _within_sending_hours(schedule, local)
+    return local.isoweekday() in schedule.workdays and within_sending_hours(schedule, local, schedule.pulse_time)
 
 
 def run_reminder_job(
@@ -274,8 +229,8 @@ def run_reminder_job(
                 Delivery.reminded_at.is_(None),
                 PulseRound.closes_at > at,
                 Person.active.is_(True),
-                _not_paused(at),
-                _not_away(at),
+                not_paused(at),
+                not_away(at),
             )
         )
         if week is not None:
@@ -354,13 +309,6 @@ def _view(session: Session, pulse_round: PulseRound, who: str, at: dt.datetime) 
     return PulseView(**{**base.__dict__, "chosen": chosen, "comment": comment, "skipped": response.skipped, "closed": closed})
 
 
-def _enrolled(session: Session, user_id: str) -> Person:
-    person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
-    if person is None or not person.active:
-        raise NotEnrolled("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster.")
-    return person
-
-
 def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
     pulse_round = _round(session, round_id)
     if pulse_round.closes_at <= at:
@@ -405,7 +353,7 @@ def record_answer(
     """Record (or change) one answer; clicking the same button twice leaves one answer."""
     at = at or now()
     with db.session() as session:
-        person = _enrolled(session, user_id)
+        person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
         question = next((q for q in thaw(pulse_round.question_set.questions) if q.key == question_key), None)
         if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
@@ -434,7 +382,7 @@ def record_comment(
     if len(text) > COMMENT_MAX_CHARS:
         raise InvalidAnswer(f"Keep the comment under {COMMENT_MAX_CHARS} characters (it has {len(text)}).")
     with db.session() as session:
-        person = _enrolled(session, user_id)
+        person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
         question = next((q for q in thaw(pulse_round.question_set.questions) if q.kind == "text"), None)
         if question is None:
@@ -454,7 +402,7 @@ def skip_week(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.d
     """"Skip this week": any answers already given for the round are removed, not half-kept."""
     at = at or now()
     with db.session() as session:
-        person = _enrolled(session, user_id)
+        person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
         who = pseudonym(key, user_id)
         response = _response(session, pulse_round, person, who, at)
@@ -471,7 +419,7 @@ def answer_after_all(
     """Undo a skip, so the pulse shows its questions again."""
     at = at or now()
     with db.session() as session:
-        _enrolled(session, user_id)
+        enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
         who = pseudonym(key, user_id)
         session.execute(
@@ -483,7 +431,7 @@ def answer_after_all(
 def pulse_for(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None) -> PulseView:
     at = at or now()
     with db.session() as session:
-        _enrolled(session, user_id)
+        enrolled_person(session, user_id)
         return _view(session, _round(session, round_id), pseudonym(key, user_id), at)
 
 
@@ -513,7 +461,7 @@ def pause(db: Database, user_id: str, weeks: int | None, *, at: dt.datetime | No
     if weeks is not None and not 1 <= weeks <= MAX_PAUSE_WEEKS:
         raise InvalidPause(f"Pause for 1 to {MAX_PAUSE_WEEKS} weeks, e.g. `/pulse pause 2w`.")
     with db.session() as session:
-        person = _enrolled(session, user_id)
+        person = enrolled_person(session, user_id)
         until = PAUSED_UNTIL_RESUMED if weeks is None else at.date() + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)
         person.paused_until = until
         return until
@@ -523,7 +471,7 @@ def resume(db: Database, user_id: str, *, at: dt.datetime | None = None) -> bool
     """Resume pulses; returns whether the person was paused."""
     at = at or now()
     with db.session() as session:
-        person = _enrolled(session, user_id)
+        person = enrolled_person(session, user_id)
         was_paused = person.paused_until is not None and person.paused_until >= at.date()
         person.paused_until = None
         return was_paused
