@@ -7,17 +7,31 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.errors import PulseError
+from bot.errors import NotEnrolled, PulseError
+from bot.labour import service as labour
+from bot.labour.views import HiddenWorkSummary
 from bot.slack.app import Services
 from bot.slack.blocks.home import home_view
 from bot.slack.ids import Action
 from bot.surveys import service
 
 
+def publish_home(services: Services, client: WebClient, user_id: str) -> None:
+    """Render the person's App Home afresh: their pulse week and their hidden work."""
+    status = service.week_status(services.db, services.behaviour, services.key, user_id)
+    hidden_work: HiddenWorkSummary | None = None
+    if status.enrolled:
+        try:
+            hidden_work = labour.hidden_work_summary(services.db, services.key, user_id)
+        except NotEnrolled:
+            pass  # left the roster between the two reads: the next refresh says so
+    view = home_view(status, min_group=services.min_group, hidden_work=hidden_work)
+    client.views_publish(user_id=user_id, view=view)
+
+
 def register(app: App, services: Services) -> None:
     def publish(client: WebClient, user_id: str) -> None:
-        status = service.week_status(services.db, services.behaviour, services.key, user_id)
-        client.views_publish(user_id=user_id, view=home_view(status, min_group=services.min_group))
+        publish_home(services, client, user_id)
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], client: WebClient) -> None:

@@ -16,8 +16,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.labour.durations import format_minutes
+from bot.labour.views import HiddenWorkSummary
 from bot.models import PAUSED_UNTIL_RESUMED
-from bot.slack.blocks.common import slack_date
+from bot.slack.blocks.common import escape, slack_date
 from bot.slack.ids import Action
 from bot.surveys.views import WeekStatus
 
@@ -28,7 +30,7 @@ ABOUT = (
 )
 
 
-def home_view(status: WeekStatus, *, min_group: int) -> dict[str, Any]:
+def home_view(status: WeekStatus, *, min_group: int, hidden_work: HiddenWorkSummary | None = None) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="Rollout Pulse")]
     if not status.enrolled:
         blocks.append(
@@ -41,6 +43,8 @@ def home_view(status: WeekStatus, *, min_group: int) -> dict[str, Any]:
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*This week ({status.week})*\n{_pulse_line(status)}")))
         blocks.append(_pause_controls(status))
+    if hidden_work is not None:
+        blocks.extend(_hidden_work(hidden_work))
     blocks.append(DividerBlock())
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=ABOUT.format(min_group=min_group))]))
     return View(type="home", blocks=blocks).to_dict()
@@ -72,3 +76,30 @@ def _pause_controls(status: WeekStatus) -> Block:
     if status.paused_until is not None:
         return ActionsBlock(elements=[ButtonElement(text="Resume my pulse", action_id=Action.HOME_RESUME, style="primary")])
     return ActionsBlock(elements=[ButtonElement(text="Pause for 2 weeks", action_id=Action.HOME_PAUSE, value="2")])
+
+
+def _hidden_work(summary: HiddenWorkSummary) -> list[Block]:
+    """This week's hidden AI work by category, the weeks before, and the way to log more."""
+    if summary.by_category:
+        lines = [f"This week ({summary.week}): *{format_minutes(summary.week_minutes)}*"]
+        lines += [f"• {escape(item.name)}: {format_minutes(item.minutes)}" for item in summary.by_category]
+    else:
+        lines = [
+            (
+                f"Nothing logged this week ({summary.week}). Checking, prompting and fixing what AI "
+                "produces is work too: log it so it counts."
+            )
+        ]
+    blocks: list[Block] = [
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text="*Hidden AI work*\n" + "\n".join(lines))),
+    ]
+    if summary.previous_weeks:
+        earlier = " · ".join(
+            f"{week.week}: {format_minutes(week.minutes) if week.minutes else '—'}" for week in summary.previous_weeks
+        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Weeks before: {earlier}")]))
+    blocks.append(
+        ActionsBlock(elements=[ButtonElement(text="Log hidden work", action_id=Action.HOME_LOG_WORK, style="primary")])
+    )
+    return blocks

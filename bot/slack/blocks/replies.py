@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.labour.categories import category_choices
 from bot.models import PAUSED_UNTIL_RESUMED
 from bot.slack.blocks.common import escape, render
 
@@ -14,6 +15,8 @@ HELP = """*Rollout Pulse* — a one-minute weekly pulse on how AI is working for
 • `/pulse help` — this message
 • `/pulse pause 2w` — no pulse for 2 weeks (1–26); `/pulse pause` — until you resume
 • `/pulse resume` — start receiving the pulse again
+• `/pulse log 45m review checked the forecast` — log hidden AI work in one line (durations like \
+`45m`, `1h30m`, `1.5h`; categories {categories}); `/pulse log` alone opens a form
 Your pulse arrives as a direct message from this app. Answers are anonymous: stored under a \
 pseudonym and only shown for groups of at least {min_group} people."""
 
@@ -22,7 +25,8 @@ def help_message(*, min_group: int, problem: str | None = None) -> list[dict[str
     blocks = []
     if problem:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {escape(problem)}")))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=HELP.format(min_group=min_group))))
+    text = HELP.format(min_group=min_group, categories=escape(category_choices()))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     return render(blocks)
 
 

@@ -1,0 +1,1 @@
+"""Hidden-labour reports: the time AI quietly adds (checking, prompting, cleaning up), credited."""

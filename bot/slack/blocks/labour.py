@@ -1,0 +1,188 @@
+"""The hidden-work modal and its confirmations: pure functions of plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.labour.categories import CATEGORY_NAMES
+from bot.labour.durations import format_minutes
+from bot.labour.errors import InvalidReport
+from bot.labour.service import TOOL_MAX_CHARS
+from bot.labour.views import LoggedWork
+from bot.models import NOTE_MAX_CHARS, REPORT_MAX_MINUTES
+from bot.slack.blocks.common import escape, render
+from bot.slack.ids import Action, Callback
+from bot.slack.ids import Block as BlockId
+
+SHARE_LABEL = "Show this to my manager so the effort gets credit"
+_SHARE_VALUE = "share"
+_FROM_HOME = "home"  # private_metadata: the form was opened from App Home, so refresh it after
+_DURATION_MAX_CHARS = 30  # "1 h 30 min" fits many times over; a wall of text is not a duration
+
+# Which block shows a problem with which field of the report.
+_FIELD_BLOCKS = {
+    "category": BlockId.LOG_CATEGORY,
+    "duration": BlockId.LOG_DURATION,
+    "tool": BlockId.LOG_TOOL,
+    "note": BlockId.LOG_NOTE,
+}
+
+
+def log_modal(*, min_group: int, note: str | None = None, from_home: bool = False) -> dict[str, Any]:
+    """The form behind `/pulse log`, the shortcuts and the App Home button; `note` pre-fills the note."""
+    if note is not None and len(note) > NOTE_MAX_CHARS:
+        note = None  # a pre-fill the person could not submit unchanged is worse than none
+    view = View(
+        type="modal",
+        callback_id=Callback.LOG_WORK_MODAL,
+        private_metadata=_FROM_HOME if from_home else "",
+        title=PlainTextObject(text="Log hidden AI work"),
+        submit=PlainTextObject(text="Log it"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Checking, prompting and fixing what AI produces is work. Log it so it counts."
+                    )
+                ]
+            ),
+            _category_input(),
+            _duration_input(),
+            _tool_input(),
+            _note_input(note),
+            _share_input(min_group),
+        ],
+    )
+    return view.to_dict()
+
+
+def _category_input() -> Block:
+    return InputBlock(
+        block_id=BlockId.LOG_CATEGORY,
+        label=PlainTextObject(text="What kind of work?"),
+        element=StaticSelectElement(
+            action_id=Action.LOG_CATEGORY,
+            placeholder=PlainTextObject(text="Choose a category"),
+            options=[Option(value=key, text=name) for key, name in CATEGORY_NAMES.items()],
+        ),
+    )
+
+
+def _duration_input() -> Block:
+    return InputBlock(
+        block_id=BlockId.LOG_DURATION,
+        label=PlainTextObject(text="How long did it take?"),
+        element=PlainTextInputElement(
+            action_id=Action.LOG_DURATION,
+            placeholder=PlainTextObject(text="45m or 1h30m"),
+            max_length=_DURATION_MAX_CHARS,
+        ),
+        hint=PlainTextObject(text=f"From 1 minute to {format_minutes(REPORT_MAX_MINUTES)} in one report."),
+    )
+
+
+def _tool_input() -> Block:
+    return InputBlock(
+        block_id=BlockId.LOG_TOOL,
+        label=PlainTextObject(text="Which AI tool?"),
+        optional=True,
+        element=PlainTextInputElement(
+            action_id=Action.LOG_TOOL,
+            placeholder=PlainTextObject(text="e.g. the forecasting assistant"),
+            max_length=TOOL_MAX_CHARS,
+        ),
+    )
+
+
+def _note_input(note: str | None) -> Block:
+    return InputBlock(
+        block_id=BlockId.LOG_NOTE,
+        label=PlainTextObject(text="Note"),
+        optional=True,
+        element=PlainTextInputElement(
+            action_id=Action.LOG_NOTE,
+            multiline=True,
+            max_length=NOTE_MAX_CHARS,
+            initial_value=note or None,
+            placeholder=PlainTextObject(text="What did you have to do?"),
+        ),
+        hint=PlainTextObject(text="Please leave out names and customer details."),
+    )
+
+
+def _share_input(min_group: int) -> Block:
+    return InputBlock(
+        block_id=BlockId.LOG_SHARE,
+        label=PlainTextObject(text="Credit"),
+        optional=True,
+        element=CheckboxesElement(
+            action_id=Action.LOG_SHARE,
+            options=[
+                Option(
+                    value=_SHARE_VALUE,
+                    text=SHARE_LABEL,
+                    description=f"Otherwise it counts only in figures for {min_group}+ people.",
+                )
+            ],
+        ),
+    )
+
+
+def opened_from_home(private_metadata: str | None) -> bool:
+    return private_metadata == _FROM_HOME
+
+
+def form_errors(problems: Iterable[InvalidReport]) -> dict[str, str]:
+    """`response_action: errors` for the modal: the first problem of each field, under its block."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        errors.setdefault(_FIELD_BLOCKS.get(problem.field, BlockId.LOG_CATEGORY), str(problem))
+    return errors
+
+
+def form_unreadable(message: str) -> dict[str, str]:
+    return {BlockId.LOG_CATEGORY: message}
+
+
+# ---------------------------------------------------------------- confirmations
+
+
+def logged_text(logged: LoggedWork) -> str:
+    """The notification and screen-reader text of a confirmation."""
+    return (
+        f"Logged {format_minutes(logged.minutes)} of {logged.category_name}. "
+        f"Your hidden AI work this week: {format_minutes(logged.week_minutes)}."
+    )
+
+
+def logged_message(logged: LoggedWork, *, min_group: int) -> list[dict[str, Any]]:
+    lines = [f":white_check_mark: Logged *{format_minutes(logged.minutes)}* of {escape(logged.category_name)}."]
+    if logged.tool:
+        lines.append(f"Tool: {escape(logged.tool)}")
+    lines.append(f"Your hidden AI work this week ({logged.week}): *{format_minutes(logged.week_minutes)}*.")
+    if logged.shared_with_manager:
+        privacy = ":bust_in_silhouette: Shown to your manager, so the effort gets credit."
+    else:
+        privacy = f":lock: Anonymous: it counts only in figures for groups of at least {min_group} people."
+    return render(
+        [
+            SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+            ContextBlock(elements=[MarkdownTextObject(text=privacy)]),
+        ]
+    )
