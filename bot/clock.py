@@ -15,6 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.db import Database
+from bot.explainers import service as explainers
 from bot.messenger import Messenger
 from bot.settings import Settings
 from bot.surveys import service as surveys
@@ -47,9 +48,17 @@ def reminders_job(context: JobContext, force: bool, week: IsoWeek | None) -> Job
     )
 
 
+def explainers_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    settings = context.settings
+    return explainers.run_explainer_job(
+        context.db, context.messenger, settings.behaviour, settings.explainers, force=force, week=week
+    )
+
+
 JOBS: dict[str, Job] = {
     "pulse": pulse_job,
     "reminders": reminders_job,
+    "explainers": explainers_job,
 }
 
 

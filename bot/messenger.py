@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from bot.explainers.library import Explainer
+    from bot.explainers.views import CouncilQuestion
     from bot.surveys.views import PulseView
 
 
@@ -35,3 +37,7 @@ class Messenger(Protocol):
     def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None: ...
 
     def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef: ...
+
+    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef: ...
+
+    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef: ...

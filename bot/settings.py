@@ -10,7 +10,7 @@ import datetime as dt
 from enum import IntEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -25,6 +25,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import SettingsError
+
+if TYPE_CHECKING:
+    from bot.explainers.library import Library
 
 DEFAULT_BEHAVIOUR = Path(__file__).with_name("behaviour.yml")
 
@@ -90,9 +93,11 @@ class Schedule(_Strict):
         Weekday.friday,
     )
     tick_minutes: int = Field(default=5, ge=1, le=60)
+    explainer_day: Weekday = Weekday.thursday
+    explainer_time: dt.time = dt.time(10, 0)
 
-    _days = field_validator("pulse_day", mode="before")(_weekday)
-    _time = field_validator("pulse_time", "latest_time", mode="before")(_time_of_day)
+    _days = field_validator("pulse_day", "explainer_day", mode="before")(_weekday)
+    _time = field_validator("pulse_time", "latest_time", "explainer_time", mode="before")(_time_of_day)
 
     @field_validator("workdays", mode="before")
     @classmethod
@@ -107,6 +112,10 @@ class Schedule(_Strict):
             raise ValueError(f"pulse_day {self.pulse_day.name} is not one of the workdays")
         if self.latest_time <= self.pulse_time:
             raise ValueError("latest_time must be later in the day than pulse_time")
+        if self.explainer_day not in self.workdays:
+            raise ValueError(f"explainer_day {self.explainer_day.name} is not one of the workdays")
+        if self.latest_time <= self.explainer_time:
+            raise ValueError("latest_time must be later in the day than explainer_time")
         return self
 
 
@@ -194,6 +203,21 @@ class Behaviour(_Strict):
     retention_days: int = Field(default=730, ge=30)
     away_status: AwayStatus = AwayStatus()
     questions: QuestionBank
+    explainers_dir: Path | None = None
+
+    @field_validator("explainers_dir", mode="before")
+    @classmethod
+    def _folder_named(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("give the path of a folder of explainers, or null for none")
+        return value
+
+    @field_validator("explainers_dir")
+    @classmethod
+    def _explainers_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"folder not found: {value}")
+        return value
 
 
 def _format_validation_error(source: str, error: ValidationError) -> str:
@@ -211,7 +235,7 @@ def load_behaviour(path: Path | None) -> Behaviour:
     source = "built-in behaviour"
     if path is not None:
         source = f"PULSE_CONFIG ({path})"
-        overlay = _read_yaml(path, source)
+        overlay = _relative_to(path.parent, _read_yaml(path, source))
         data = _overlay(data, overlay)
     try:
         return Behaviour.model_validate(data)
@@ -235,6 +259,14 @@ def _read_yaml(path: Path, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SettingsError(f"{source}: expected a mapping of settings at the top level")
     return data
+
+
+def _relative_to(folder: Path, overlay: dict[str, Any]) -> dict[str, Any]:
+    """A relative explainers_dir means next to the behaviour file, wherever the program starts."""
+    extra = overlay.get("explainers_dir")
+    if isinstance(extra, str) and extra.strip() and not Path(extra).is_absolute():
+        return {**overlay, "explainers_dir": str(folder / extra)}
+    return overlay
 
 
 def _overlay(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +354,13 @@ class Settings(BaseSettings):
     def behaviour(self) -> Behaviour:
         return load_behaviour(self.pulse_config)
 
+    @cached_property
+    def explainers(self) -> Library:
+        """The shipped explainers plus the behaviour file's explainers_dir, validated."""
+        from bot.explainers.library import load_library
+
+        return load_library(self.behaviour.explainers_dir)
+
     def require(self, *names: str, purpose: str) -> None:
         """Stop with one line when a setting this command needs is missing."""
         for name in names:
@@ -344,6 +383,7 @@ def load_settings(**overrides: Any) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
     settings.behaviour  # validate the behaviour file at start, not at the first pulse
+    settings.explainers  # and the explainer library, so a broken file stops start-up
     return settings
 
 

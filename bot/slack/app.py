@@ -47,7 +47,7 @@ def make_services(settings: Settings, db: Database) -> Services:
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import commands, home, pulse
+    from bot.slack import commands, explainers, home, labour, pulse, roster
 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
@@ -62,4 +62,7 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     commands.register(app, services)
     pulse.register(app, services)
     home.register(app, services)
+    labour.register(app, services)
+    explainers.register(app, services)
+    roster.register(app, services)
     return app

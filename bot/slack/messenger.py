@@ -8,8 +8,23 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.explainers.library import Explainer
+from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
 from bot.messenger import DeliveryFailed, MessageRef
-from bot.slack.blocks.pulse import pulse_message, pulse_text, reminder_message, reminder_text
+from bot.slack.blocks.explainers import (
+    council_question_message,
+    council_question_text,
+    explainer_message,
+    explainer_text,
+    question_confirmation,
+    question_confirmation_text,
+)
+from bot.slack.blocks.pulse import (
+    pulse_message,
+    pulse_text,
+    reminder_message,
+    reminder_text,
+)
 from bot.slack.ids import DELIVERY_EVENT
 from bot.surveys.views import PulseView
 
@@ -56,6 +71,28 @@ class SlackMessenger:
             blocks=reminder_message(pulse),
             metadata={"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": "reminder"}},
         )
+
+    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
+        view = ExplainerView(explainer)
+        return self._post(
+            user_id,
+            text=explainer_text(view),
+            blocks=explainer_message(view),
+            metadata={
+                "event_type": DELIVERY_EVENT,
+                "event_payload": {"delivery_id": delivery_id, "kind": "explainer", "explainer": explainer.key},
+            },
+        )
+
+    def update_explainer(self, ref: MessageRef, view: ExplainerView) -> None:
+        self._call("chat_update", channel=ref.channel, ts=ref.ts, text=explainer_text(view), blocks=explainer_message(view))
+
+    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
+        # No metadata naming the asker: the message must not carry what the text leaves out.
+        return self._post(channel, text=council_question_text(question), blocks=council_question_message(question))
+
+    def confirm_question(self, user_id: str, receipt: QuestionReceipt) -> MessageRef:
+        return self._post(user_id, text=question_confirmation_text(receipt), blocks=question_confirmation(receipt))
 
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
         response = self._call("chat_postMessage", channel=channel, **kwargs)

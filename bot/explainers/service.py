@@ -1,0 +1,507 @@
+"""The weekly explainer: who gets which one, feedback, questions for the council, digest figures.
+
+Like the pulse, the job asks the database what is due and records what it did: one explainer per
+person per ISO week (a unique key in the database), each explainer at most once per person, so a
+second run sends nothing and a run after downtime catches up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database, upsert
+from bot.delivery import (
+    CLAIM_BATCH,
+    CLAIM_LEASE,
+    due_weeks,
+    mark,
+    not_away,
+    not_paused,
+    release,
+)
+from bot.errors import PulseError
+from bot.explainers.library import Explainer, Library, within_team
+from bot.explainers.views import CouncilQuestion, QuestionReceipt
+from bot.messenger import DeliveryFailed, Messenger
+from bot.models import (
+    QUESTION_MAX_CHARS,
+    ExplainerDelivery,
+    ExplainerFeedback,
+    ExplainerQuestion,
+    Person,
+    Rollout,
+    RolloutTeam,
+    Team,
+)
+from bot.privacy import large_enough, pseudonym
+from bot.settings import Behaviour
+from bot.roster.service import enrolled_person
+from bot.weeks import IsoWeek, local_now, now, round_closes_at
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1000
+
+
+class InvalidQuestion(PulseError):
+    """A question that is empty or too long; nothing is stored."""
+
+
+class NoCouncilChannel(PulseError):
+    """PULSE_COUNCIL_CHANNEL is not set, so a question would have nowhere to go."""
+
+
+class UnknownExplainer(PulseError):
+    """A button or modal names an explainer this person was never sent."""
+
+
+NO_COUNCIL_CHANNEL = (
+    "Questions can't be sent yet: no council channel is set up. "
+    "Please ask your Rollout Pulse admin to set PULSE_COUNCIL_CHANNEL."
+)
+
+
+# ---------------------------------------------------------------- who gets which explainer
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What decides which explainer fits a person in a given week."""
+
+    team_path: str
+    level: str | None
+    rollout_weeks: Mapping[str, int]  # rollouts covering the team: name -> weeks since go-live
+    seen: frozenset[str] = frozenset()
+
+
+def weeks_since_go_live(go_live: dt.date, week: IsoWeek) -> int:
+    """0 in the go-live week, 1 the week after; negative before go-live."""
+    return week.ordinal - IsoWeek.of(go_live).ordinal
+
+
+def fits(explainer: Explainer, reader: Reader) -> bool:
+    audience = explainer.audience
+    if not audience.includes_team(reader.team_path) or not audience.includes_level(reader.level):
+        return False
+    rollouts = {name: weeks for name, weeks in reader.rollout_weeks.items() if not audience.rollouts or name in audience.rollouts}
+    if audience.rollouts and not rollouts:
+        return False
+    if explainer.week_offset is None:
+        return True
+    # Timed explainers follow a go-live, so they only reach people a rollout covers.
+    return any(weeks >= explainer.week_offset for weeks in rollouts.values())
+
+
+def next_explainer(library: Library, reader: Reader) -> Explainer | None:
+    """The first explainer in reading order that fits the reader and that they have not had."""
+    return next((e for e in library if e.key not in reader.seen and fits(e, reader)), None)
+
+
+@dataclass(frozen=True)
+class _Organisation:
+    """Teams and rollouts, read once per run: the fan-out never queries them per person."""
+
+    team_paths: Mapping[int, str]
+    rollouts: tuple[tuple[str, dt.date, tuple[str, ...]], ...]  # name, go-live, team paths covered
+
+    def rollout_weeks(self, team_path: str, week: IsoWeek) -> dict[str, int]:
+        return {
+            name: weeks_since_go_live(go_live, week)
+            for name, go_live, paths in self.rollouts
+            if any(within_team(team_path, path) for path in paths)
+        }
+
+
+def _organisation(session: Session) -> _Organisation:
+    team_paths = {team_id: path for team_id, path in session.execute(select(Team.id, Team.path))}
+    covered: dict[int, list[str]] = {}
+    for rollout_id, team_id in session.execute(select(RolloutTeam.rollout_id, RolloutTeam.team_id)):
+        covered.setdefault(rollout_id, []).append(team_paths[team_id])
+    rollouts = tuple(
+        (name, go_live, tuple(covered.get(rollout_id, ())))
+        for rollout_id, name, go_live in session.execute(select(Rollout.id, Rollout.name, Rollout.go_live))
+    )
+    return _Organisation(team_paths, rollouts)
+
+
+# ---------------------------------------------------------------- the weekly job
+
+
+@dataclass
+class ExplainerRun:
+    """What one run of the explainer job did."""
+
+    weeks: list[str] = field(default_factory=list)
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    held_away: int = 0
+    up_to_date: int = 0  # due, but nothing unread fits them (yet)
+    stopped: str | None = None
+
+    def summary(self) -> str:
+        weeks = ", ".join(self.weeks) or "none due"
+        text = (
+            f"explainers {weeks}: sent {self.sent}, failed {self.failed}, "
+            f"held back while away {self.held_away}, nothing new for {self.up_to_date}"
+        )
+        return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
+
+
+def _week_is_over(tz: str, week: IsoWeek, at: dt.datetime) -> bool:
+    return IsoWeek.of(local_now(tz, at).date()) > week
+
+
+def run_explainer_job(
+    db: Database,
+    messenger: Messenger,
+    behaviour: Behaviour,
+    library: Library,
+    *,
+    at: dt.datetime | None = None,
+    force: bool = False,
+    week: IsoWeek | None = None,
+) -> ExplainerRun:
+    """DM each person due now the next explainer that fits them, at most one per ISO week."""
+    at = at or now()
+    run = ExplainerRun()
+    schedule = behaviour.schedule
+    with db.session() as session:
+        zones = session.scalars(select(Person.tz).where(Person.active.is_(True)).distinct()).all()
+        due = due_weeks(zones, schedule, schedule.explainer_day, schedule.explainer_time, at, force=force, week=week)
+        organisation = _organisation(session) if due else None
+        for due_week, time_zones in sorted(due.items()):
+            # A week that is over where the person lives gets no explainer after the fact.
+            open_zones = [tz for tz in time_zones if not _week_is_over(tz, due_week, at)]
+            if not open_zones or organisation is None:
+                continue
+            _queue(session, library, organisation, due_week, open_zones, at, run)
+            run.weeks.append(str(due_week))
+    _send_claimed(db, messenger, library, at, run)
+    log.info(
+        "explainers.run weeks=%s sent=%s failed=%s held=%s up_to_date=%s",
+        run.weeks, run.sent, run.failed, run.held_away, run.up_to_date,
+    )
+    return run
+
+
+def _queue(
+    session: Session,
+    library: Library,
+    organisation: _Organisation,
+    week: IsoWeek,
+    time_zones: list[str],
+    at: dt.datetime,
+    run: ExplainerRun,
+) -> None:
+    had_one = exists().where(ExplainerDelivery.person_id == Person.id, ExplainerDelivery.week == str(week))
+    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), ~had_one)
+    people = session.execute(select(Person.id, Person.team_id, Person.level).where(eligible, not_away(at))).all()
+    run.held_away += session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
+    seen = _seen(session, [p.id for p in people])
+    rollout_weeks: dict[str, dict[str, int]] = {}
+    rows = []
+    for person_id, team_id, level in people:
+        path = organisation.team_paths[team_id]
+        if path not in rollout_weeks:
+            rollout_weeks[path] = organisation.rollout_weeks(path, week)
+        reader = Reader(path, level, rollout_weeks[path], seen.get(person_id, frozenset()))
+        explainer = next_explainer(library, reader)
+        if explainer is None:
+            run.up_to_date += 1
+            continue
+        rows.append({"person_id": person_id, "explainer_key": explainer.key, "week": str(week), "status": "queued"})
+    for start in range(0, len(rows), CHUNK):
+        upsert(session, ExplainerDelivery.__table__, rows[start : start + CHUNK], ["person_id", "week"])
+    run.queued += len(rows)
+
+
+def _seen(session: Session, person_ids: list[int]) -> dict[int, frozenset[str]]:
+    """Every explainer each person has been given (or is about to be), whatever became of it."""
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(person_ids), CHUNK):
+        chunk = person_ids[start : start + CHUNK]
+        query = select(ExplainerDelivery.person_id, ExplainerDelivery.explainer_key).where(
+            ExplainerDelivery.person_id.in_(chunk)
+        )
+        for person_id, key in session.execute(query):
+            found.setdefault(person_id, set()).add(key)
+    return {person_id: frozenset(keys) for person_id, keys in found.items()}
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    delivery_id: int
+    user_id: str
+    tz: str
+    explainer_key: str
+    week: IsoWeek
+
+
+def _claim(db: Database, at: dt.datetime) -> list[_Claimed]:
+    """Take a batch of queued deliveries for this process (SKIP LOCKED lets two clocks share)."""
+    with db.session() as session:
+        stale = at - CLAIM_LEASE
+        rows = session.execute(
+            select(
+                ExplainerDelivery.id,
+                Person.slack_user_id,
+                Person.tz,
+                ExplainerDelivery.explainer_key,
+                ExplainerDelivery.week,
+            )
+            .join(Person, Person.id == ExplainerDelivery.person_id)
+            .where(
+                or_(
+                    ExplainerDelivery.status == "queued",
+                    and_(ExplainerDelivery.status == "sending", ExplainerDelivery.claimed_at < stale),
+                ),
+            )
+            .order_by(ExplainerDelivery.id)
+            .limit(CLAIM_BATCH)
+            .with_for_update(of=ExplainerDelivery, skip_locked=True)
+        ).all()
+        ids = [row.id for row in rows]
+        if ids:
+            session.execute(
+                update(ExplainerDelivery).where(ExplainerDelivery.id.in_(ids)).values(status="sending", claimed_at=at)
+            )
+        return [_Claimed(row.id, row.slack_user_id, row.tz, row.explainer_key, IsoWeek.parse(row.week)) for row in rows]
+
+
+def _drop(db: Database, delivery_id: int) -> None:
+    """Forget a delivery that never went out: its explainer stays unseen, so a later week brings it."""
+    with db.session() as session:
+        session.execute(delete(ExplainerDelivery).where(ExplainerDelivery.id == delivery_id))
+
+
+def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.datetime, run: ExplainerRun) -> None:
+    while batch := _claim(db, at):
+        for index, claimed in enumerate(batch):
+            delivery_id = claimed.delivery_id
+            explainer = library.get(claimed.explainer_key)
+            # Slack was down until the person's week ended, or the explainer has left the library:
+            # rather than two explainers in one week, or a missing one, it waits for a later week.
+            if explainer is None or _week_is_over(claimed.tz, claimed.week, at):
+                _drop(db, delivery_id)
+                continue
+            try:
+                ref = messenger.send_explainer(claimed.user_id, explainer, delivery_id=delivery_id)
+            except DeliveryFailed as failure:
+                if not failure.permanent:
+                    release(db, ExplainerDelivery, [c.delivery_id for c in batch[index:]])
+                    run.stopped = failure.reason
+                    return
+                mark(db, ExplainerDelivery, delivery_id, status="failed", error=failure.reason[:100])
+                run.failed += 1
+                log.warning("explainers.delivery_failed delivery=%s reason=%s", delivery_id, failure.reason)
+                continue
+            mark(db, ExplainerDelivery, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
+            run.sent += 1
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def _require_sent(session: Session, person: Person, explainer_key: str) -> None:
+    sent = session.scalar(
+        select(ExplainerDelivery.id).where(
+            ExplainerDelivery.person_id == person.id,
+            ExplainerDelivery.explainer_key == explainer_key,
+            ExplainerDelivery.status == "sent",
+        )
+    )
+    if sent is None:
+        raise UnknownExplainer("That explainer was not sent to you, so I can't record anything about it.")
+
+
+def record_feedback(
+    db: Database,
+    key: bytes,
+    user_id: str,
+    explainer_key: str,
+    helpful: bool,
+    *,
+    at: dt.datetime | None = None,
+) -> bool:
+    """Helpful or not, under the reader's pseudonym; a second click changes it, never adds a row."""
+    at = at or now()
+    with db.session() as session:
+        person = enrolled_person(session, user_id)
+        _require_sent(session, person, explainer_key)
+        row = {
+            "explainer_key": explainer_key,
+            "pseudonym": pseudonym(key, user_id),
+            "team_id": person.team_id,
+            "level": person.level,
+            "helpful": helpful,
+            "updated_at": at,
+        }
+        upsert(
+            session,
+            ExplainerFeedback.__table__,
+            [row],
+            ["explainer_key", "pseudonym"],
+            update=["helpful", "team_id", "level", "updated_at"],
+        )
+    return helpful
+
+
+def feedback_given(db: Database, key: bytes, user_id: str, explainer_key: str) -> bool | None:
+    """What this person said about the explainer so far (None: nothing yet)."""
+    with db.session() as session:
+        return session.scalar(
+            select(ExplainerFeedback.helpful).where(
+                ExplainerFeedback.explainer_key == explainer_key,
+                ExplainerFeedback.pseudonym == pseudonym(key, user_id),
+            )
+        )
+
+
+# ---------------------------------------------------------------- questions for the council
+
+
+def check_question(text: str) -> str:
+    """The question as it will be stored, or InvalidQuestion saying what to change."""
+    text = text.strip()
+    if not text:
+        raise InvalidQuestion("Write your question first: it is empty.")
+    if len(text) > QUESTION_MAX_CHARS:
+        raise InvalidQuestion(f"Keep the question under {QUESTION_MAX_CHARS} characters (it has {len(text)}).")
+    return text
+
+
+def check_asker(db: Database, user_id: str, explainer_key: str) -> None:
+    """Whether this person may ask about this explainer: enrolled, and it was sent to them."""
+    with db.session() as session:
+        _require_sent(session, enrolled_person(session, user_id), explainer_key)
+
+
+def ask_question(
+    db: Database,
+    messenger: Messenger,
+    council_channel: str | None,
+    user_id: str,
+    explainer_key: str,
+    text: str,
+    *,
+    named: bool,
+    title: str | None = None,
+    at: dt.datetime | None = None,
+) -> QuestionReceipt:
+    """Store the question, then post it to the council: anonymous unless the asker chose otherwise.
+
+    It is stored first, so a question Slack refuses to post is not lost: the digest lists it.
+    Only a named question records who asked.
+    """
+    at = at or now()
+    text = check_question(text)
+    if not council_channel:
+        raise NoCouncilChannel(NO_COUNCIL_CHANNEL)
+    with db.session() as session:
+        person = enrolled_person(session, user_id)
+        _require_sent(session, person, explainer_key)
+        row = ExplainerQuestion(
+            explainer_key=explainer_key, text=text, person_id=person.id if named else None, asked_at=at
+        )
+        session.add(row)
+        session.flush()
+        question_id = row.id
+    question = CouncilQuestion(
+        question_id=question_id,
+        explainer_key=explainer_key,
+        explainer_title=title or explainer_key,
+        text=text,
+        asked_at=at,
+        asker=user_id if named else None,
+    )
+    try:
+        ref = messenger.post_question(council_channel, question)
+    except DeliveryFailed as failure:
+        log.warning("explainers.question_not_posted question=%s reason=%s", question_id, failure.reason)
+        return QuestionReceipt(question, posted=False)
+    with db.session() as session:
+        session.execute(
+            update(ExplainerQuestion)
+            .where(ExplainerQuestion.id == question_id)
+            .values(channel_id=ref.channel, message_ts=ref.ts)
+        )
+    log.info("explainers.question_posted question=%s explainer=%s named=%s", question_id, explainer_key, named)
+    return QuestionReceipt(question, posted=True)
+
+
+# ---------------------------------------------------------------- figures for the digest
+
+
+@dataclass(frozen=True)
+class ExplainerResult:
+    """Reach and helpfulness of one explainer, as the digest may show them."""
+
+    key: str
+    sent: int  # DMs delivered in the week
+    reached: int  # people it has reached up to the end of the week
+    rated: int | None  # people who said helpful or not; None while too few to show
+    helpful_share: float | None  # share of those who found it helpful; None while too few
+    questions: int  # questions asked about it in the week
+
+
+def explainer_results(db: Database, week: IsoWeek | str, *, min_group_size: int) -> list[ExplainerResult]:
+    """Per explainer, computed in SQL; nothing at all for an explainer that reached too few people."""
+    week = IsoWeek.parse(week) if isinstance(week, str) else week
+    starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
+    with db.session() as session:
+        reach = session.execute(
+            select(
+                ExplainerDelivery.explainer_key,
+                func.sum(case((ExplainerDelivery.week == str(week), 1), else_=0)),
+                func.count(),
+            )
+            .where(ExplainerDelivery.status == "sent", ExplainerDelivery.week <= str(week))
+            .group_by(ExplainerDelivery.explainer_key)
+        ).all()
+        ratings = {
+            key: (count, helpful)
+            for key, count, helpful in session.execute(
+                select(
+                    ExplainerFeedback.explainer_key,
+                    func.count(),
+                    func.sum(case((ExplainerFeedback.helpful.is_(True), 1), else_=0)),
+                )
+                .where(ExplainerFeedback.updated_at < ends)
+                .group_by(ExplainerFeedback.explainer_key)
+            )
+        }
+        questions = {
+            key: count
+            for key, count in session.execute(
+                select(ExplainerQuestion.explainer_key, func.count())
+                .where(ExplainerQuestion.asked_at >= starts, ExplainerQuestion.asked_at < ends)
+                .group_by(ExplainerQuestion.explainer_key)
+            )
+        }
+    return sorted(
+        (_result(key, int(sent), reached, ratings.get(key), questions.get(key, 0), min_group_size)
+         for key, sent, reached in reach
+         if large_enough(reached, min_group_size)),
+        key=lambda result: result.key,
+    )
+
+
+def _result(
+    key: str, sent: int, reached: int, rating: tuple[int, int] | None, questions: int, min_group_size: int
+) -> ExplainerResult:
+    if rating is None or not large_enough(rating[0], min_group_size):
+        return ExplainerResult(key, sent, reached, None, None, questions)
+    rated, helpful = rating
+    return ExplainerResult(key, sent, reached, rated, int(helpful) / rated, questions)
+
+
+def titles(library: Library, results: Iterable[ExplainerResult]) -> dict[str, str]:
+    """The title of each result's explainer, or its key when it has left the library."""
+    return {r.key: (e.title if (e := library.get(r.key)) else r.key) for r in results}
