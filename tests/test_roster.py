@@ -103,12 +103,23 @@ def test_bad_rows_report_their_line_numbers_and_nothing_is_written(db: Database,
         ("user_id,team\n", "line 2: the file has a header but no people"),
         ("user_id,team,council\nUANA,Sales,perhaps\n", "line 2: council must be yes or no, not 'perhaps'"),
         ("email,team\nnobody-at-all,Sales\n", "line 2: email 'nobody-at-all' is not an email address"),
+        ("user_id,team,team\nUANA,Sales,Ops\n", "line 1: column 'team' appears twice"),
     ],
 )
 def test_malformed_files_name_the_problem(text: str, problem: str) -> None:
     with pytest.raises(RosterInvalid) as failure:
         parse_roster(text)
     assert failure.value.problems[0] == problem
+
+
+def test_a_long_list_of_problems_is_cut_short() -> None:
+    text = "user_id,team\n" + "".join(f"bad-{n},Sales\n" for n in range(25))
+    with pytest.raises(RosterInvalid) as failure:
+        parse_roster(text)
+    assert str(failure.value) == "the roster has 25 errors; nothing was imported"
+    assert len(failure.value.problems) == 21
+    assert failure.value.problems[0].startswith("line 2: user_id 'bad-0'")
+    assert failure.value.problems[-1] == "… and 5 more"
 
 
 def test_unknown_email_is_an_error_with_its_line_and_nothing_is_written(
@@ -178,7 +189,7 @@ def test_sync_refreshes_time_zones_away_status_and_deactivations(
     run_import(db, directory, "user_id,team\nUANA,Sales\nUBEN,Sales\nUCARLA,Sales\n")
     slack.add_user("UANA", tz="Asia/Tokyo")
     slack.add_user("UBEN", deleted=True)
-    back = int(dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.timezone.utc).timestamp())
+    back = int(dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC).timestamp())
     slack.add_user("UCARLA", tz="Europe/Berlin", status_emoji=":palm_tree:", status_text="Vacationing", status_expiration=back)
     with freeze_time("2026-11-24 09:00"):
         result = sync_roster(db, directory, away=AWAY)
@@ -187,7 +198,21 @@ def test_sync_refreshes_time_zones_away_status_and_deactivations(
     assert roster["UANA"].tz == "Asia/Tokyo"
     assert roster["UBEN"].active is False
     assert roster["UCARLA"].away is True
-    assert roster["UCARLA"].away_until == dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.timezone.utc)
+    assert roster["UCARLA"].away_until == dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
+
+
+def test_vacation_status_marks_person_away_until_expiry(
+    db: Database, slack: FakeSlack, directory: SlackDirectory
+) -> None:
+    back = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
+    slack.add_user("UANA", status_emoji=":palm_tree:", status_expiration=int(back.timestamp()))
+    slack.add_user("UBEN", status_text="Vacation", status_expiration=int(back.timestamp()))
+    with freeze_time("2026-11-24 09:00"):
+        run_import(db, directory, "user_id,team\nUANA,Sales\nUBEN,Sales\n")
+    assert (people(db)["UANA"].away, people(db)["UANA"].away_until) == (True, back)
+    with freeze_time("2026-12-04 08:00"):  # Slack has not cleared the expired status yet
+        sync_roster(db, directory, away=AWAY)
+    assert [(p.away, p.away_until) for p in people(db).values()] == [(False, None), (False, None)]
 
 
 @pytest.mark.parametrize(

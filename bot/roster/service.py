@@ -94,6 +94,8 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[RosterRow]:
         raise RosterInvalid(source, ["line 1: the file is empty; it needs a header row"])
     reader.fieldnames = header
     problems = [f"line 1: unknown column {name!r}" for name in header if name not in COLUMNS]
+    # DictReader would silently keep the last of two same-named columns.
+    problems += [f"line 1: column {name!r} appears twice" for name in sorted({n for n in header if header.count(n) > 1})]
     if "team" not in header:
         problems.append("line 1: a team column is required")
     if "user_id" not in header and "email" not in header:
@@ -146,11 +148,12 @@ class RosterImport:
 def _resolve(rows: list[RosterRow], directory: Directory, source: str) -> list[tuple[RosterRow, SlackUser]]:
     by_id: dict[str, SlackUser] = {}
     by_email: dict[str, SlackUser] = {}
-    for user in directory.all_users():
-        by_id[user.user_id] = user
-        if user.email:
-            by_email[user.email.lower()] = user
-    resolved, problems = [], []
+    for known in directory.all_users():
+        by_id[known.user_id] = known
+        if known.email:
+            by_email[known.email.lower()] = known
+    resolved: list[tuple[RosterRow, SlackUser]] = []
+    problems: list[str] = []
     seen: dict[str, int] = {}
     for row in rows:
         user = by_id.get(row.user_id) if row.user_id else by_email.get(row.email or "")

@@ -45,7 +45,8 @@ class SlackDirectory:
                 raise RosterError(f"Slack refused users.list: {error.response.get('error', 'unknown_error')}") from None
             except (SlackClientError, OSError) as error:
                 raise RosterError(f"Slack could not be reached for users.list: {type(error).__name__}") from None
-            for raw in page.get("members", []):
+            members: list[dict[str, Any]] = page.get("members", [])
+            for raw in members:
                 yield slack_user(raw)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
