@@ -62,6 +62,7 @@ class MemoryMessenger:
     reminders: int = 0
     explainers: dict[str, list[Explainer]] = field(default_factory=dict)
     questions: list[CouncilQuestion] = field(default_factory=list)
+    charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (channel, title, png)
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
         self.inbox.setdefault(user_id, []).append(pulse)
@@ -81,6 +82,9 @@ class MemoryMessenger:
     def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
         self.questions.append(question)
         return MessageRef(channel=channel, ts=f"{question.question_id}.000400")
+
+    def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
+        self.charts.append((channel, title, png))
 
 
 def _organisation() -> tuple[str, list[SlackUser]]:

@@ -30,6 +30,8 @@ from bot.surveys.views import PulseView
 
 log = logging.getLogger(__name__)
 
+CHART_FILENAME = "pulse-trends.png"
+
 # Errors that will not go away by trying again: the person cannot receive a DM from us.
 PERMANENT_ERRORS = frozenset(
     {
@@ -93,6 +95,19 @@ class SlackMessenger:
 
     def confirm_question(self, user_id: str, receipt: QuestionReceipt) -> MessageRef:
         return self._post(user_id, text=question_confirmation_text(receipt), blocks=question_confirmation(receipt))
+
+    def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
+        # files_upload_v2 runs Slack's external upload flow: files.getUploadURLExternal, a POST of
+        # the bytes to the URL it returns, then files.completeUploadExternal to share it in channel.
+        self._call(
+            "files_upload_v2",
+            channel=channel,
+            file=png,
+            filename=CHART_FILENAME,
+            title=title,
+            alt_txt=title,
+            thread_ts=thread_ts,
+        )
 
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
         response = self._call("chat_postMessage", channel=channel, **kwargs)

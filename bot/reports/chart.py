@@ -1,0 +1,185 @@
+"""The council digest's trend chart (a PNG) and text sparklines.
+
+The chart is drawn on matplotlib's Agg canvas directly, never through pyplot: servers have no
+display, and pyplot's global figure registry is not safe in the scheduler's threads.
+
+Weeks the confidentiality engine suppressed arrive as None. They are drawn as gaps, never joined
+across: a line through a suppressed week would show a figure nobody was allowed to see.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+# 1–5 scores, drawn on the upper panel in this order when present.
+SCORE_LABELS: dict[str, str] = {
+    "capability": "Capability",
+    "workload": "Workload",
+    "clarity": "Clarity",
+    "recognition": "Recognition",
+}
+# Hours per person per week, on the lower panel. Time saved is self-reported and people misjudge
+# it, so it is never drawn without upkeep beside it, and its label says so.
+HOUR_LABELS: dict[str, str] = {
+    "time_saved": "Time saved (self-reported)",
+    "upkeep": "AI upkeep",
+    "net": "Net (saved − upkeep)",
+}
+# Optional share (0..1) of people reworking AI output often or always, on the lower panel's right axis.
+REWORK_LABEL = "Rework often/always (right axis)"
+KNOWN_SERIES = frozenset(SCORE_LABELS) | frozenset(HOUR_LABELS) | {"rework"}
+
+SIZE_PX = (1200, 700)  # about what Slack shows in a channel preview
+DPI = 100
+
+_COLOURS = {
+    "capability": "#1b6ca8",
+    "workload": "#d1495b",
+    "clarity": "#2e8b57",
+    "recognition": "#8e6c8a",
+    "time_saved": "#e08e0b",
+    "upkeep": "#5c5c5c",
+    "net": "#222222",
+    "rework": "#a23b72",
+}
+_STYLES = {"net": "--", "rework": ":"}
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def as_gapped(values: Sequence[float | None]) -> np.ndarray:
+    """Values as floats with NaN where a week has no figure, so matplotlib breaks the line there."""
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def trend_chart(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> bytes:
+    """A PNG of the last weeks' trends: scores (1–5) above, hours per person below.
+
+    `weeks` labels the x axis, oldest first; each series has one value per week, None where
+    suppressed. Keys are those of SCORE_LABELS and HOUR_LABELS, plus "rework" (a share, 0..1).
+    """
+    figure = build_figure(weeks, series, title=title)
+    buffer = io.BytesIO()
+    # No "Software" entry: the bytes depend on the data, not on the matplotlib version installed.
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> Figure:
+    """The chart as a matplotlib Figure on an Agg canvas (trend_chart renders it)."""
+    _check(weeks, series)
+    figure = Figure(figsize=(SIZE_PX[0] / DPI, SIZE_PX[1] / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    scores_axes, hours_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    figure.suptitle(title, fontsize=16, fontweight="bold")
+    x = np.arange(len(weeks))
+
+    for key, label in SCORE_LABELS.items():
+        if key in series:
+            _line(scores_axes, x, key, label, series[key])
+    scores_axes.set_ylim(0.8, 5.2)
+    scores_axes.set_yticks([1, 2, 3, 4, 5])
+    scores_axes.set_ylabel("Mean score (1–5)", fontsize=12)
+    scores_axes.set_title("Scores", loc="left", fontsize=13)
+
+    hour_keys = [key for key in HOUR_LABELS if key in series]
+    for key in hour_keys:
+        _line(hours_axes, x, key, HOUR_LABELS[key], series[key])
+    hours_axes.set_ylim(*_hour_limits([series[key] for key in hour_keys]))
+    hours_axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
+    hours_axes.set_ylabel("Hours per person", fontsize=12)
+    hours_axes.set_title("AI time per person per week — time saved is self-reported", loc="left", fontsize=13)
+    handles, labels = hours_axes.get_legend_handles_labels()
+
+    if "rework" in series:
+        share_axes = hours_axes.twinx()
+        _line(share_axes, x, "rework", REWORK_LABEL, series["rework"])
+        share_axes.set_ylim(0, 1)
+        share_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1))
+        share_axes.tick_params(labelsize=11)
+        more_handles, more_labels = share_axes.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+
+    for axes in (scores_axes, hours_axes):
+        axes.grid(axis="y", alpha=0.3)
+        axes.tick_params(labelsize=11)
+        axes.set_xlim(-0.5, max(len(weeks) - 0.5, 0.5))
+        axes.spines[["top"]].set_visible(False)
+    if scores_axes.get_legend_handles_labels()[0]:
+        scores_axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=11, frameon=False)
+    if handles:
+        hours_axes.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1), fontsize=11, frameon=False)
+    hours_axes.axhline(0, color="#999999", linewidth=0.8)
+    hours_axes.set_xticks(x, week_labels(weeks))
+    hours_axes.set_xlabel("Week · gaps are weeks with too few answers to show", fontsize=11, color="#555555")
+    return figure
+
+
+def week_labels(weeks: Sequence[str]) -> list[str]:
+    """Short tick labels: "2026-W37" becomes "W37", with the year under the first week of each year shown."""
+    labels, last_year = [], None
+    for week in weeks:
+        match = _ISO_WEEK.match(week)
+        if match is None:
+            labels.append(week)
+            continue
+        year, number = match.groups()
+        labels.append(f"W{number}" if year == last_year else f"W{number}\n{year}")
+        last_year = year
+    return labels
+
+
+def sparkline(values: Sequence[float | None], *, lo: float = 1.0, hi: float = 5.0) -> str:
+    """One block character per value between lo and hi (clamped); a space where there is none."""
+    if hi <= lo:
+        raise ValueError(f"sparkline needs lo < hi, got lo={lo} hi={hi}")
+    top = len(SPARK_BARS) - 1
+    chars = []
+    for value in values:
+        if value is None or math.isnan(value):
+            chars.append(" ")
+            continue
+        share = min(max((value - lo) / (hi - lo), 0.0), 1.0)
+        chars.append(SPARK_BARS[int(share * top + 0.5)])  # half up, not to even
+    return "".join(chars)
+
+
+def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> None:
+    unknown = sorted(set(series) - KNOWN_SERIES)
+    if unknown:
+        raise ValueError(f"unknown chart series: {', '.join(unknown)}")
+    wrong = sorted(key for key, values in series.items() if len(values) != len(weeks))
+    if wrong:
+        raise ValueError(f"series {', '.join(wrong)} must have one value per week ({len(weeks)})")
+    if "time_saved" in series and "upkeep" not in series:
+        raise ValueError("time saved is self-reported: it is charted only beside upkeep")
+
+
+def _line(axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None]) -> None:
+    y = as_gapped(values)
+    if np.isnan(y).all():
+        label += " (not shown: too few answers)"
+    # Markers keep a week standing alone between two gaps visible; NaN breaks the line.
+    axes.plot(
+        x, y, label=label, color=_COLOURS[key], linestyle=_STYLES.get(key, "-"),
+        linewidth=2.5, marker="o", markersize=6,
+    )
+
+
+def _hour_limits(all_values: list[Sequence[float | None]]) -> tuple[float, float]:
+    found = [float(v) for values in all_values for v in values if v is not None and not math.isnan(v)]
+    low = min([0.0, *found])
+    high = max([1.0, *found])
+    pad = (high - low) * 0.1
+    return (low - pad if low < 0 else 0.0), high + pad
