@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable
@@ -42,6 +43,21 @@ class _IsoWeekParam(click.ParamType):
             return IsoWeek.parse(str(value))
         except ValueError as error:
             self.fail(str(error), param, ctx)
+
+
+class _DateParam(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23", param, ctx)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,6 +130,48 @@ def roster_sync() -> None:
     settings = _settings()
     result = sync_roster(_database(settings), _directory(settings), away=settings.behaviour.away_status)
     click.echo(result.summary())
+
+
+# ---------------------------------------------------------------- rollouts
+
+
+@cli.group()
+def rollout() -> None:
+    """Rollouts: a tool or workflow, its go-live date and the teams it covers."""
+
+
+@rollout.command("add")
+@click.argument("name")
+@click.option("--go-live", "go_live", required=True, type=_DateParam(), help="The go-live date, e.g. 2026-11-23.")
+@click.option(
+    "--teams", required=True, metavar="A,B", help="Comma-separated team paths from the roster; sub-teams are covered too."
+)
+def rollout_add(name: str, go_live: dt.date, teams: str) -> None:
+    """Add rollout NAME going live on a date for some teams."""
+    from bot.rollouts.service import add_rollout
+
+    settings = _settings()
+    rules = settings.behaviour.rollouts
+    info = add_rollout(_database(settings), name, go_live, teams.split(","), window_days=rules.window_days)
+    click.echo(
+        f"Added rollout {info.name}: go-live {info.go_live.isoformat()} (ISO week {IsoWeek.of(info.go_live)}), "
+        f"covering {', '.join(info.teams)} and their sub-teams."
+    )
+
+
+@rollout.command("list")
+def rollout_list() -> None:
+    """List rollouts: go-live, weeks since go-live, teams, and whether each is in its early-life window."""
+    from bot.rollouts.service import list_rollouts
+    from bot.rollouts.views import rollout_table
+
+    settings = _settings()
+    window_days = settings.behaviour.rollouts.window_days
+    rollouts = list_rollouts(_database(settings), window_days=window_days)
+    if not rollouts:
+        click.echo("No rollouts yet. Add one with: pulse rollout add NAME --go-live YYYY-MM-DD --teams A,B")
+        return
+    click.echo(rollout_table(rollouts, window_days))
 
 
 # ---------------------------------------------------------------- running

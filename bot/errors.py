@@ -25,3 +25,7 @@ class RoundClosed(PulseError):
 
 class InvalidAnswer(PulseError):
     """An answer that does not belong to the round's questions."""
+
+
+class RolloutError(PulseError):
+    """A rollout cannot be added or read as given."""

@@ -195,6 +195,46 @@ class QuestionBank(_Strict):
         return self
 
 
+class AlertThresholds(_Strict):
+    """When a group's week raises an alert. Shares are fractions (0.25 = 25%), hours per person."""
+
+    capability_below: float = Field(default=3.0, gt=0)
+    capability_drop: float = Field(default=0.5, gt=0)
+    capability_drop_weeks: int = Field(default=2, ge=1, le=8)
+    workload_favourable_below: float = Field(default=0.5, ge=0, le=1)
+    upkeep_hours_at_least: float = Field(default=3.0, gt=0, le=80)
+    upkeep_rising_weeks: int = Field(default=3, ge=2, le=8)
+    workaround_at_least: float = Field(default=0.25, gt=0, le=1)
+    response_rate_below: float = Field(default=0.4, ge=0, le=1)
+
+
+class RolloutRules(_Strict):
+    """How a rollout is read: the competency target, the expected dip, and when to signal a pause."""
+
+    capability_target: float = Field(default=4.0, gt=0)
+    grace_weeks: int = Field(default=3, ge=0, le=26)
+    window_days: int = Field(default=90, ge=7, le=366)
+    pause_when_alerts_at_least: int = Field(default=2, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _grace_inside_the_window(self) -> RolloutRules:
+        if self.grace_weeks * 7 > self.window_days:
+            raise ValueError(
+                f"grace_weeks {self.grace_weeks} reaches past window_days {self.window_days}; "
+                "the grace weeks are the start of the window"
+            )
+        return self
+
+
+def _scale_of(bank: QuestionBank, key: str) -> tuple[float, float] | None:
+    """The lowest and highest answer of the scale question `key`, if the bank asks one."""
+    for question in (*bank.core, *bank.rotating):
+        if question.key == key and question.kind == "scale":
+            values = [option.value for option in question.options]
+            return min(values), max(values)
+    return None
+
+
 class Behaviour(_Strict):
     """What the behaviour file (PULSE_CONFIG) controls. Defaults live in bot/behaviour.yml."""
 
@@ -204,6 +244,8 @@ class Behaviour(_Strict):
     away_status: AwayStatus = AwayStatus()
     questions: QuestionBank
     explainers_dir: Path | None = None
+    alerts: AlertThresholds = AlertThresholds()
+    rollouts: RolloutRules = RolloutRules()
 
     @field_validator("explainers_dir", mode="before")
     @classmethod
@@ -218,6 +260,31 @@ class Behaviour(_Strict):
         if value is not None and not value.is_dir():
             raise ValueError(f"folder not found: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _capability_figures_on_its_scale(self) -> Behaviour:
+        # Thresholds are in the capability question's own units; off its scale they never (or always) fire.
+        scale = _scale_of(self.questions, "capability")
+        if scale is None:
+            return self
+        low, high = scale
+        for name, value in (
+            ("alerts.capability_below", self.alerts.capability_below),
+            ("rollouts.capability_target", self.rollouts.capability_target),
+        ):
+            if not low < value <= high:
+                raise ValueError(f"{name} {value:g} is off the capability scale ({low:g} to {high:g})")
+        if self.alerts.capability_drop > high - low:
+            raise ValueError(
+                f"alerts.capability_drop {self.alerts.capability_drop:g} is more than the whole capability scale"
+            )
+        if self.rollouts.capability_target < self.alerts.capability_below:
+            raise ValueError(
+                f"rollouts.capability_target {self.rollouts.capability_target:g} is below "
+                f"alerts.capability_below {self.alerts.capability_below:g}: "
+                "a team would count as competent while alerting"
+            )
+        return self
 
 
 def _format_validation_error(source: str, error: ValidationError) -> str:

@@ -299,3 +299,76 @@ def test_bad_behaviour_file_stops_the_command_with_one_line(
     assert out == ""
     assert_one_line_naming(err, "schedule.pulse_dya")
     assert not Path("pulse.sqlite3").exists()
+
+
+# ---------------------------------------------------------------- alert thresholds and rollout rules
+
+
+def test_alert_thresholds_and_rollout_rules_have_the_documented_defaults() -> None:
+    behaviour = load_settings().behaviour
+
+    assert behaviour.alerts.capability_below == 3.0
+    assert (behaviour.alerts.capability_drop, behaviour.alerts.capability_drop_weeks) == (0.5, 2)
+    assert behaviour.alerts.workload_favourable_below == 0.5
+    assert (behaviour.alerts.upkeep_hours_at_least, behaviour.alerts.upkeep_rising_weeks) == (3.0, 3)
+    assert behaviour.alerts.workaround_at_least == 0.25
+    assert behaviour.alerts.response_rate_below == 0.4
+    assert behaviour.rollouts.capability_target == 4.0
+    assert behaviour.rollouts.grace_weeks == 3
+    assert behaviour.rollouts.window_days == 90
+    assert behaviour.rollouts.pause_when_alerts_at_least == 2
+
+
+def test_one_threshold_changed_keeps_the_others(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    behaviour_file(monkeypatch, tmp_path, "alerts:\n  workaround_at_least: 0.1\nrollouts:\n  grace_weeks: 4\n")
+
+    behaviour = load_settings().behaviour
+
+    assert behaviour.alerts.workaround_at_least == 0.1
+    assert behaviour.alerts.capability_below == 3.0
+    assert behaviour.rollouts.grace_weeks == 4
+    assert behaviour.rollouts.capability_target == 4.0
+
+
+def test_unknown_alert_threshold_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    message = behaviour_error(monkeypatch, tmp_path, "alerts:\n  capability_under: 3\n")
+
+    assert "alerts.capability_under: unknown key" in message
+
+
+@pytest.mark.parametrize(
+    "key", ["workload_favourable_below", "workaround_at_least", "response_rate_below"]
+)
+def test_a_share_written_as_a_percentage_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str) -> None:
+    message = behaviour_error(monkeypatch, tmp_path, f"alerts:\n  {key}: 25\n")
+
+    assert f"alerts.{key}" in message
+    assert "less than or equal to 1" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("alerts:\n  capability_below: 6\n", "alerts.capability_below 6 is off the capability scale (1 to 5)"),
+        ("rollouts:\n  capability_target: 0.5\n", "rollouts.capability_target 0.5 is off the capability scale"),
+        ("alerts:\n  capability_drop: 5\n", "alerts.capability_drop 5 is more than the whole capability scale"),
+        ("rollouts:\n  capability_target: 2.5\n", "rollouts.capability_target 2.5 is below alerts.capability_below 3"),
+    ],
+)
+def test_capability_figures_must_sit_on_the_capability_scale(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str, named: str
+) -> None:
+    assert named in behaviour_error(monkeypatch, tmp_path, content)
+
+
+def test_grace_weeks_longer_than_the_window_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    message = behaviour_error(monkeypatch, tmp_path, "rollouts:\n  grace_weeks: 14\n")
+
+    assert "rollouts" in message
+    assert "grace_weeks 14 reaches past window_days 90" in message
+
+
+def test_a_pause_needs_at_least_one_alert(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    message = behaviour_error(monkeypatch, tmp_path, "rollouts:\n  pause_when_alerts_at_least: 0\n")
+
+    assert "rollouts.pause_when_alerts_at_least" in message

@@ -40,8 +40,9 @@ from bot.models import (
     Team,
 )
 from bot.privacy import large_enough, pseudonym
-from bot.settings import Behaviour
+from bot.rollouts.service import weeks_since_go_live
 from bot.roster.service import enrolled_person
+from bot.settings import Behaviour
 from bot.weeks import IsoWeek, local_now, now, round_closes_at
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,6 @@ class Reader:
     level: str | None
     rollout_weeks: Mapping[str, int]  # rollouts covering the team: name -> weeks since go-live
     seen: frozenset[str] = frozenset()
-
-
-def weeks_since_go_live(go_live: dt.date, week: IsoWeek) -> int:
-    """0 in the go-live week, 1 the week after; negative before go-live."""
-    return week.ordinal - IsoWeek.of(go_live).ordinal
 
 
 def fits(explainer: Explainer, reader: Reader) -> bool:
