@@ -258,7 +258,7 @@ def jobs() -> None:
 
 
 @jobs.command("run")
-@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers"]))
+@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers", "digest"]))
 @click.option("--force", is_flag=True, help="Ignore the day and time of day the schedule would wait for.")
 @click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to run for, e.g. 2026-W48.")
 def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
@@ -270,6 +270,27 @@ def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     services = _services(settings)
     result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
     click.echo(result.summary())
+
+
+@cli.group()
+def digest() -> None:
+    """The council digest."""
+
+
+@digest.command("show")
+@click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to report on (default: the week just ended).")
+def digest_show(week: IsoWeek | None) -> None:
+    """Print the council digest in the terminal."""
+    from bot.reports.digest import build_digest
+    from bot.reports.posting import reported_week
+    from bot.reports.render import render_digest
+    from bot.weeks import now
+
+    settings = _settings()
+    reported = week or reported_week(settings, now(), force=True)
+    assert reported is not None
+    result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported)
+    click.echo(render_digest(result))
 
 
 @cli.command()

@@ -55,10 +55,23 @@ def explainers_job(context: JobContext, force: bool, week: IsoWeek | None) -> Jo
     )
 
 
+def digest_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    from bot.reports.digest import build_digest
+    from bot.reports.posting import post_digest
+
+    settings = context.settings
+
+    def build(reported: IsoWeek):  # type: ignore[no-untyped-def]
+        return build_digest(context.db, settings.behaviour, settings.explainers, reported)
+
+    return post_digest(context.db, context.messenger, settings, build, force=force, week=week)
+
+
 JOBS: dict[str, Job] = {
     "pulse": pulse_job,
     "reminders": reminders_job,
     "explainers": explainers_job,
+    "digest": digest_job,
 }
 
 

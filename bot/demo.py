@@ -21,6 +21,7 @@ from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion
 from bot.messenger import MessageRef
 from bot.migrate import upgrade
+from bot.reports.digest_model import Digest
 from bot.reports.weekly import WeekOverview, week_overview
 from bot.roster.directory import SlackUser
 from bot.roster.service import import_roster, parse_roster
@@ -63,6 +64,7 @@ class MemoryMessenger:
     explainers: dict[str, list[Explainer]] = field(default_factory=dict)
     questions: list[CouncilQuestion] = field(default_factory=list)
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (channel, title, png)
+    digests: list[Digest] = field(default_factory=list)
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
         self.inbox.setdefault(user_id, []).append(pulse)
@@ -85,6 +87,12 @@ class MemoryMessenger:
 
     def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
         self.charts.append((channel, title, png))
+
+    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
+        self.digests.append(digest)
+        if chart is not None:
+            self.upload_chart(channel, chart, title=f"Trends to {digest.week}")
+        return MessageRef(channel=channel, ts=f"{len(self.digests)}.000500")
 
 
 def _organisation() -> tuple[str, list[SlackUser]]:

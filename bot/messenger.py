@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from bot.reports.digest_model import Digest
     from bot.explainers.library import Explainer
     from bot.explainers.views import CouncilQuestion
     from bot.surveys.views import PulseView
@@ -44,4 +45,8 @@ class Messenger(Protocol):
 
     def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
         """Share a PNG chart in a channel, or in a message's thread when thread_ts is given."""
+        ...
+
+    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
+        """Post the council digest, with its trend chart when there is one."""
         ...

@@ -333,3 +333,48 @@ class ExplainerQuestion(Base):
         CheckConstraint(f"length(text) BETWEEN 1 AND {QUESTION_MAX_CHARS}", name="text_length"),
         Index("ix_explainer_questions_asked_at", "asked_at"),
     )
+
+
+# ---------------------------------------------------------------- council digest
+
+DIGEST_STATUSES = ("posting", "posted", "failed")
+
+
+class DigestPost(Base):
+    """The digest of one ISO week: claimed before posting, so it is posted once per week."""
+
+    __tablename__ = "digest_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="posting")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('posting', 'posted', 'failed')", name="status_known"),
+        CheckConstraint("status != 'posted' OR message_ts IS NOT NULL", name="posted_has_message"),
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+    )
+
+
+class RolloutDecision(Base):
+    """A council member's decision on a rollout, from the digest's buttons. Accountable, not anonymous."""
+
+    __tablename__ = "rollout_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollouts.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))
+    decision: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('continue', 'pause', 'review')", name="decision_known"),
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        Index("ix_rollout_decisions_rollout_decided", "rollout_id", "decided_at"),
+    )

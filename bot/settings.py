@@ -95,9 +95,13 @@ class Schedule(_Strict):
     tick_minutes: int = Field(default=5, ge=1, le=60)
     explainer_day: Weekday = Weekday.thursday
     explainer_time: dt.time = dt.time(10, 0)
+    digest_day: Weekday = Weekday.monday
+    digest_time: dt.time = dt.time(14, 0)
+    digest_timezone: str = "UTC"
 
-    _days = field_validator("pulse_day", "explainer_day", mode="before")(_weekday)
-    _time = field_validator("pulse_time", "latest_time", "explainer_time", mode="before")(_time_of_day)
+    _days = field_validator("pulse_day", "explainer_day", "digest_day", mode="before")(_weekday)
+    _time = field_validator("pulse_time", "latest_time", "explainer_time", "digest_time", mode="before")(_time_of_day)
+    _zone = field_validator("digest_timezone")(_timezone)
 
     @field_validator("workdays", mode="before")
     @classmethod

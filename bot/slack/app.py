@@ -47,7 +47,7 @@ def make_services(settings: Settings, db: Database) -> Services:
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import commands, explainers, home, labour, pulse, roster
+    from bot.slack import commands, council, explainers, home, labour, pulse, roster
 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
@@ -65,4 +65,5 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     labour.register(app, services)
     explainers.register(app, services)
     roster.register(app, services)
+    council.register(app, services)
     return app

@@ -28,6 +28,8 @@ class Action(StrEnum):
     EXPLAINER_QUESTION = "explainer_question"
     QUESTION_TEXT = "question_text"
     QUESTION_NAMED = "question_named"
+    # council digest
+    DIGEST_DECISION = "digest_decision"  # followed by ":<decision>"
 
 
 class Callback(StrEnum):
@@ -51,4 +53,5 @@ class Block(StrEnum):
 
 COMMENT_INPUT_ACTION = "comment_text"
 PULSE_ANSWER_PATTERN = re.compile(rf"^{Action.PULSE_ANSWER}:")
+DIGEST_DECISION_PATTERN = re.compile(rf"^{Action.DIGEST_DECISION}:")
 DELIVERY_EVENT = "pulse_delivery"

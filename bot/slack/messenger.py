@@ -25,6 +25,8 @@ from bot.slack.blocks.pulse import (
     reminder_message,
     reminder_text,
 )
+from bot.reports.digest_model import Digest
+from bot.slack.blocks.digest import digest_message, digest_text
 from bot.slack.ids import DELIVERY_EVENT
 from bot.surveys.views import PulseView
 
@@ -108,6 +110,16 @@ class SlackMessenger:
             alt_txt=title,
             thread_ts=thread_ts,
         )
+
+    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
+        ref = self._post(channel, text=digest_text(digest), blocks=digest_message(digest))
+        if chart is not None:
+            try:
+                self.upload_chart(channel, chart, title=f"Trends to {digest.week}", thread_ts=ref.ts)
+            except DeliveryFailed as failure:
+                # The digest itself is out; a missing chart must not make the job post it again.
+                log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
+        return ref
 
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
         response = self._call("chat_postMessage", channel=channel, **kwargs)

@@ -1,0 +1,316 @@
+"""Compose the council digest of one ISO week from SQL aggregates, through the confidentiality engine.
+
+Each week's figures are planned once, organisation-wide, from that week's respondents; every
+figure shown is one the plan allows (a shown team's subtree, the "other teams" fold, the total).
+Figures over a different set of respondents (one question's answerers, hidden-work reporters)
+get a plan of their own. The cost follows the weeks read (12 at most), not the history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.explainers.library import Library
+from bot.explainers.service import explainer_results, titles
+from bot.labour.categories import category_name
+from bot.models import ExplainerQuestion, Team
+from bot.privacy import NO_TEAM, OTHER_TEAMS_LABEL, Disclosure, large_enough, plan_disclosure
+from bot.reports.aggregates import GroupFigures, TeamWeek, combine, level_weeks, team_weeks
+from bot.reports.alerts import Alert, WeekSignals, evaluate
+from bot.reports.chart import trend_chart
+from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, RolloutLine, ScoreLine
+from bot.rollouts.decisions import latest_decisions
+from bot.rollouts.service import covered_team_ids, list_rollouts, pause_signal, time_to_competency, weeks_since_go_live
+from bot.settings import Behaviour
+from bot.surveys.bank import questions_for_week
+from bot.weeks import IsoWeek, round_closes_at
+
+CHART_WEEKS = 12
+SPARK_WEEKS = 8
+SCORE_KEYS = ("capability", "workload", "clarity", "recognition")
+ORGANISATION = "Organisation"
+
+
+@dataclass(frozen=True)
+class _Tree:
+    parents: dict[str, str | None]
+    paths: dict[int, str]
+
+    def subtree(self, root: str) -> set[str]:
+        return {p for p in self.parents if p == root or p.startswith(root + "/")}
+
+
+def _tree(db: Database) -> _Tree:
+    with db.session() as session:
+        teams = session.execute(select(Team.id, Team.path, Team.parent_id)).all()
+    paths = {t.id: t.path for t in teams}
+    return _Tree({t.path: paths.get(t.parent_id) if t.parent_id else None for t in teams}, paths)
+
+
+@dataclass
+class _Week:
+    """One week's rows and the groups its plan lets us show (label → member team paths)."""
+
+    week: str
+    rows: list[TeamWeek]
+    tree: _Tree
+    min_size: int
+
+    def by_path(self) -> dict[str, list[TeamWeek]]:
+        grouped: dict[str, list[TeamWeek]] = defaultdict(list)
+        for row in self.rows:
+            grouped[self.tree.paths.get(row.team_id, NO_TEAM) if row.team_id else NO_TEAM].append(row)
+        return grouped
+
+    def shows(self, key: str, label: str | None) -> bool:
+        """Whether this week's plan for one question's answerers allows the group (None: the total)."""
+        plan = self.plan(_count_of(key))
+        if label is None:
+            return plan.total_shown
+        return label in {name for name, _ in self.shown_groups(plan)}
+
+    def plan(self, count: Callable[[GroupFigures], int], previous: _Week | None = None) -> Disclosure:
+        counts = {path: count(combine(rows)) for path, rows in self.by_path().items()}
+        before = None
+        if previous is not None:
+            before = {path: count(combine(rows)) for path, rows in previous.by_path().items()}
+        parents = dict(self.tree.parents)
+        return plan_disclosure(parents, counts, self.min_size, previous=before)
+
+    def group(self, paths: Iterable[str]) -> GroupFigures:
+        wanted = set(paths)
+        return combine(row for path, rows in self.by_path().items() if path in wanted for row in rows)
+
+    def total(self) -> GroupFigures:
+        return combine(self.rows)
+
+    def shown_groups(self, plan: Disclosure) -> list[tuple[str, set[str]]]:
+        groups = [(path, self.tree.subtree(path)) for path in sorted(plan.shown)]
+        if plan.other_teams:
+            members: set[str] = set()
+            for root in plan.other_teams:
+                members |= self.tree.subtree(root)
+            groups.append((OTHER_TEAMS_LABEL, members))
+        return groups
+
+
+def _answered(figures: GroupFigures) -> int:
+    return figures.responded
+
+
+def _count_of(key: str) -> Callable[[GroupFigures], int]:
+    return lambda figures: figures.count(key)
+
+
+def build_digest(db: Database, behaviour: Behaviour, library: Library, week: IsoWeek) -> tuple[Digest, bytes | None]:
+    min_size = behaviour.min_group_size
+    tree = _tree(db)
+    weeks = [week.shifted(offset) for offset in range(-CHART_WEEKS + 1, 1)]
+    rows_by_week: dict[str, list[TeamWeek]] = defaultdict(list)
+    for row in team_weeks(db, [str(w) for w in weeks]):
+        rows_by_week[row.week].append(row)
+    history = [_Week(str(w), rows_by_week.get(str(w), []), tree, min_size) for w in weeks]
+    current, previous = history[-1], history[-2]
+    plan = current.plan(_answered, previous)
+    total = current.total()
+    last_total = previous.total()
+    sent = total.sent
+    rate = total.responded / sent if sent else 0.0
+    last_rate = last_total.responded / last_total.sent if last_total.sent else None
+
+    def weekly(key: str) -> list[float | None]:
+        return [_mean_if_shown(w, key) for w in history]
+
+    series = {key: weekly(key) for key in (*SCORE_KEYS, "time_saved", "upkeep")}
+    suppressed = not plan.total_shown
+    scores = () if suppressed else tuple(_scores(behaviour, week, series, plan, total, last_total, min_size))
+    digest = Digest(
+        week=str(week),
+        min_group_size=min_size,
+        sent=sent,
+        responded=total.responded if plan.total_shown or not total.responded else 0,
+        response_rate=rate,
+        rate_change=(rate - last_rate) if last_rate is not None and plan.total_delta_allowed else None,
+        scores=scores,
+        saved_hours=series["time_saved"][-1],
+        upkeep_hours=series["upkeep"][-1],
+        net_hours=_net(series["time_saved"][-1], series["upkeep"][-1]),
+        rework_rate=total.rework_rate() if large_enough(total.count("rework"), min_size) else None,
+        workaround_rate=total.workaround_rate() if large_enough(total.count("workaround"), min_size) else None,
+        hidden_hours=_hidden_hours(total, min_size),
+        groups=tuple(_groups(current, plan, min_size)),
+        clarity_by_level=tuple(_clarity_by_level(db, week, min_size)),
+        alerts=tuple(str(a) for a in _alerts(behaviour, history, plan)),
+        rollouts=tuple(_rollouts(db, behaviour, week, history)),
+        explainers=tuple(_explainers(db, library, week, min_size)),
+        open_questions=_open_questions(db, week),
+        suppressed=suppressed,
+        notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
+    )
+    chart = None if suppressed else trend_chart([str(w) for w in weeks], _chart_series(series), title=f"Trends to {week}")
+    return digest, chart
+
+
+def _chart_series(series: Mapping[str, Sequence[float | None]]) -> dict[str, Sequence[float | None]]:
+    """Series with something to draw; time saved only beside upkeep, never alone."""
+    drawn = {key: values for key, values in series.items() if any(v is not None for v in values)}
+    if "upkeep" not in drawn:
+        drawn.pop("time_saved", None)
+    return drawn
+
+
+def _mean_if_shown(week: _Week, key: str) -> float | None:
+    """The organisation's mean for a question in a week, when that question's answerers allow it."""
+    total = week.total()
+    if not week.rows or not large_enough(total.count(key), week.min_size):
+        return None
+    if not week.plan(_count_of(key)).total_shown:
+        return None
+    return total.mean(key)
+
+
+def _net(saved: float | None, upkeep: float | None) -> float | None:
+    return None if saved is None or upkeep is None else saved - upkeep
+
+
+def _scores(
+    behaviour: Behaviour,
+    week: IsoWeek,
+    series: Mapping[str, Sequence[float | None]],
+    plan: Disclosure,
+    total: GroupFigures,
+    last_total: GroupFigures,
+    min_size: int,
+) -> Iterable[ScoreLine]:
+    labels = {q.key: q.key.replace("_", " ").capitalize() for q in questions_for_week(behaviour.questions, week)}
+    for key in SCORE_KEYS:
+        values = series[key]
+        mean = values[-1]
+        if mean is None:
+            continue
+        previous = values[-2]
+        change = mean - previous if previous is not None and plan.total_delta_allowed else None
+        yield ScoreLine(
+            key=key,
+            label=labels.get(key, key.capitalize()),
+            mean=mean,
+            favourable=total.favourable_share(key),
+            change=change,
+            series=tuple(values[-SPARK_WEEKS:]),
+        )
+
+
+def _hidden_hours(total: GroupFigures, min_size: int) -> tuple[tuple[str, float], ...]:
+    if not large_enough(total.hidden_reporters, min_size):
+        return ()
+    return tuple(
+        (category_name(category), hours) for category, hours in total.hidden_hours_by_category() if hours > 0
+    )
+
+
+def _groups(current: _Week, plan: Disclosure, min_size: int) -> Iterable[GroupLine]:
+    capability_plan = current.plan(_count_of("capability"))
+    reporters_plan = current.plan(lambda figures: figures.hidden_reporters)
+    capability_labels = {label for label, _ in current.shown_groups(capability_plan)}
+    reporter_labels = {label for label, _ in current.shown_groups(reporters_plan)}
+    for label, members in current.shown_groups(plan):
+        figures = current.group(members)
+        yield GroupLine(
+            label=label,
+            responded=figures.responded,
+            response_rate=figures.responded / figures.sent if figures.sent else None,
+            capability=figures.mean("capability") if label in capability_labels else None,
+            hidden_hours=figures.hidden_hours() if label in reporter_labels else None,
+        )
+
+
+def _clarity_by_level(db: Database, week: IsoWeek, min_size: int) -> Iterable[tuple[str, float]]:
+    """Clarity per level, planned as a flat family (levels plus the total) on clarity's answerers."""
+    rows = level_weeks(db, [str(week)])
+    counts = {(row.level or NO_TEAM): row.figures.count("clarity") for row in rows}
+    plan = plan_disclosure({level: None for level in counts if level != NO_TEAM}, counts, min_size)
+    for row in sorted(rows, key=lambda r: r.level or ""):
+        if row.level and row.level in plan.shown:
+            mean = row.figures.mean("clarity")
+            if mean is not None:
+                yield row.level, mean
+
+
+def _signals(week: _Week, label: str | None, members: set[str] | None) -> WeekSignals:
+    """A group's weekly signals, each only where that question's answerers let the group be shown."""
+    figures = week.total() if members is None else week.group(members)
+
+    def allowed(key: str) -> bool:
+        return large_enough(figures.count(key), week.min_size) and (label == "" or week.shows(key, label))
+
+    return WeekSignals(
+        week=week.week,
+        capability=figures.mean("capability") if allowed("capability") else None,
+        workload_favourable=figures.favourable_share("workload") if allowed("workload") else None,
+        upkeep_hours=figures.mean("upkeep") if allowed("upkeep") else None,
+        workaround_rate=figures.workaround_rate() if allowed("workaround") else None,
+        response_rate=(figures.responded / figures.sent)
+        if figures.sent and large_enough(figures.responded, week.min_size)
+        else None,
+    )
+
+
+def _alerts(behaviour: Behaviour, history: Sequence[_Week], plan: Disclosure) -> list[Alert]:
+    """Alerts for the organisation and for each team the plan shows this week."""
+    current = history[-1]
+    alerts: list[Alert] = []
+    if plan.total_shown:
+        alerts += evaluate(ORGANISATION, [_signals(w, None, None) for w in history], behaviour.alerts)
+    for label, members in current.shown_groups(plan):
+        if label == OTHER_TEAMS_LABEL:
+            continue
+        alerts += evaluate(label, [_signals(w, label, members) for w in history], behaviour.alerts)
+    return alerts
+
+
+def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequence[_Week]) -> Iterable[RolloutLine]:
+    """Per rollout: derived signals only (a week number, yes/no and alert kinds), never a new figure."""
+    decisions = latest_decisions(db)
+    at = round_closes_at(week)
+    rules = behaviour.rollouts
+    for rollout in list_rollouts(db, at=at, window_days=rules.window_days):
+        covered = covered_team_ids(db, rollout)
+        paths = {history[-1].tree.paths[team_id] for team_id in covered if team_id in history[-1].tree.paths}
+        # Only derived values leave here (a week number, yes/no, alert kinds), never a figure.
+        signals = [_signals(w, "", paths) for w in history]
+        capability = {s.week: s.capability for s in signals}
+        alerts = evaluate(rollout.name, signals, behaviour.alerts)
+        signal = pause_signal(weeks_since_go_live(rollout.go_live, week), alerts, rules)
+        yield RolloutLine(
+            rollout_id=rollout.id,
+            name=rollout.name,
+            go_live=rollout.go_live,
+            weeks_since_go_live=weeks_since_go_live(rollout.go_live, week),
+            in_window=rollout.in_window,
+            time_to_competency=time_to_competency(capability, rollout.go_live, rules.capability_target),
+            pause_signal=signal.raised,
+            reasons=tuple(sorted({alert.kind.replace("_", " ") for alert in alerts})) if signal.raised else (),
+            last_decision=decisions.get(rollout.id),
+        )
+
+
+def _explainers(db: Database, library: Library, week: IsoWeek, min_size: int) -> Iterable[ExplainerLine]:
+    results = explainer_results(db, week, min_group_size=min_size)
+    names = titles(library, results)
+    for result in results:
+        yield ExplainerLine(names[result.key], result.reached, result.helpful_share)
+
+
+def _open_questions(db: Database, week: IsoWeek) -> int:
+    starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
+    with db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(ExplainerQuestion).where(
+                ExplainerQuestion.asked_at >= starts, ExplainerQuestion.asked_at < ends
+            )
+        ) or 0

@@ -1,0 +1,85 @@
+"""The council digest as plain values: what the Slack message and the terminal both render.
+
+Everything in here has already passed the confidentiality engine; renderers only format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+DECISIONS = ("continue", "pause", "review")
+DECISION_LABELS = {"continue": "Continue", "pause": "Pause", "review": "Review next week"}
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    key: str
+    label: str
+    mean: float
+    favourable: float | None  # share at or above the question's favourable mark
+    change: float | None  # against last week, when both weeks could be shown
+    series: tuple[float | None, ...]  # the last 8 weeks, oldest first, None where suppressed
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    """One team (subtree) or "Other teams": only groups the engine allowed."""
+
+    label: str
+    responded: int
+    response_rate: float | None
+    capability: float | None
+    hidden_hours: float | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str
+    decided_by: str  # Slack user id of the council member: decisions are not anonymous
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RolloutLine:
+    rollout_id: int
+    name: str
+    go_live: dt.date
+    weeks_since_go_live: int
+    in_window: bool
+    time_to_competency: int | None
+    pause_signal: bool
+    reasons: tuple[str, ...]
+    last_decision: Decision | None
+
+
+@dataclass(frozen=True)
+class ExplainerLine:
+    title: str
+    reached: int
+    helpful_share: float | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str
+    min_group_size: int
+    sent: int
+    responded: int
+    response_rate: float
+    rate_change: float | None
+    scores: tuple[ScoreLine, ...] = ()
+    saved_hours: float | None = None
+    upkeep_hours: float | None = None
+    net_hours: float | None = None
+    rework_rate: float | None = None
+    workaround_rate: float | None = None
+    hidden_hours: tuple[tuple[str, float], ...] = ()  # (category label, hours) organisation-wide
+    groups: tuple[GroupLine, ...] = ()
+    clarity_by_level: tuple[tuple[str, float], ...] = ()
+    alerts: tuple[str, ...] = ()
+    rollouts: tuple[RolloutLine, ...] = ()
+    explainers: tuple[ExplainerLine, ...] = ()
+    open_questions: int = 0
+    suppressed: bool = False  # too few respondents for any figure beyond participation
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,62 @@
+"""Plain-text formatting of digest figures, shared by the Slack message and the terminal."""
+
+from __future__ import annotations
+
+from bot.reports.chart import sparkline
+from bot.reports.digest_model import DECISION_LABELS, Digest, RolloutLine, ScoreLine
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{share:.0%}"
+
+
+def hours(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.1f} h" if signed else f"{value:.1f} h"
+
+
+def change(value: float | None) -> str:
+    if value is None:
+        return ""
+    arrow = "▲" if value > 0.05 else "▼" if value < -0.05 else "▶"
+    return f"{arrow} {value:+.1f}"
+
+
+def score_line(score: ScoreLine) -> str:
+    favourable = f" · {percent(score.favourable)} favourable" if score.favourable is not None else ""
+    moved = f" {change(score.change)}" if score.change is not None else ""
+    # The sparkline ends the line as is: a trailing space is a suppressed latest week, not padding.
+    return f"{score.label}: {score.mean:.1f}{favourable}{moved}  {sparkline(score.series)}"
+
+
+def participation_line(digest: Digest) -> str:
+    trend = ""
+    if digest.rate_change is not None:
+        trend = f" ({digest.rate_change * 100:+.0f} pts on last week)"
+    return f"{digest.responded} of {digest.sent} answered · {percent(digest.response_rate)}{trend}"
+
+
+def ai_time_line(digest: Digest) -> str:
+    """Time saved is self-reported and misjudged, so it never appears without upkeep and rework."""
+    return (
+        f"Net AI time per person: {hours(digest.net_hours, signed=True)} "
+        f"(saved {hours(digest.saved_hours)} − upkeep {hours(digest.upkeep_hours)}, self-reported) · "
+        f"rework often/always {percent(digest.rework_rate)} · workaround {percent(digest.workaround_rate)}"
+    )
+
+
+def rollout_line(rollout: RolloutLine) -> str:
+    week = f"week {rollout.weeks_since_go_live}" if rollout.weeks_since_go_live >= 0 else "before go-live"
+    window = " · in its first 90 days" if rollout.in_window else ""
+    competency = (
+        f" · competent after {rollout.time_to_competency} weeks"
+        if rollout.time_to_competency is not None
+        else " · capability target not reached yet"
+    )
+    signal = " · PAUSE SIGNAL: " + "; ".join(rollout.reasons) if rollout.pause_signal else ""
+    decided = ""
+    if rollout.last_decision is not None:
+        d = rollout.last_decision
+        decided = f" · last decision: {DECISION_LABELS[d.decision]} ({d.decided_at:%d %b})"
+    return f"{rollout.name} (live {rollout.go_live:%d %b %Y}, {week}{window}){competency}{signal}{decided}"

@@ -1,0 +1,38 @@
+"""The council channel: decision buttons on the digest (continue / pause / review next week)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.errors import PulseError
+from bot.reports.digest_model import DECISION_LABELS
+from bot.rollouts.decisions import record_decision
+from bot.slack.app import Services
+from bot.slack.blocks.common import escape
+from bot.slack.blocks.digest import parse_decision_value
+from bot.slack.blocks.replies import problem_message
+from bot.slack.ids import DIGEST_DECISION_PATTERN
+
+
+def register(app: App, services: Services) -> None:
+    @app.action(DIGEST_DECISION_PATTERN)
+    def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        try:
+            rollout_id, week, decision = parse_decision_value(action.get("value", ""))
+            name, recorded = record_decision(services.db, user_id, rollout_id, week, decision)
+        except ValueError:
+            message = "That button no longer works; the latest digest has current ones."
+            respond(blocks=problem_message(message), text=message, response_type="ephemeral", replace_original=False)
+            return
+        except PulseError as error:
+            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        container = body.get("container", {})
+        text = f"Decision on *{escape(name)}* for {week}: *{DECISION_LABELS[recorded.decision]}*, by <@{user_id}>."
+        # In the digest's thread, so the whole council sees who decided what, and when.
+        client.chat_postMessage(channel=container.get("channel_id"), thread_ts=container.get("message_ts"), text=text)
