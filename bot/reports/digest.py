@@ -45,7 +45,7 @@ class _Tree:
         return {p for p in self.parents if p == root or p.startswith(root + "/")}
 
 
-def _tree(db: Database) -> _Tree:
+def team_tree(db: Database) -> _Tree:
     with db.session() as session:
         teams = session.execute(select(Team.id, Team.path, Team.parent_id)).all()
     paths = {t.id: t.path for t in teams}
@@ -53,7 +53,7 @@ def _tree(db: Database) -> _Tree:
 
 
 @dataclass
-class _Week:
+class PlannedWeek:
     """One week's rows and the groups its plan lets us show (label → member team paths)."""
 
     week: str
@@ -74,7 +74,7 @@ class _Week:
             return plan.total_shown
         return label in {name for name, _ in self.shown_groups(plan)}
 
-    def plan(self, count: Callable[[GroupFigures], int], previous: _Week | None = None) -> Disclosure:
+    def plan(self, count: Callable[[GroupFigures], int], previous: PlannedWeek | None = None) -> Disclosure:
         counts = {path: count(combine(rows)) for path, rows in self.by_path().items()}
         before = None
         if previous is not None:
@@ -99,7 +99,15 @@ class _Week:
         return groups
 
 
-def _answered(figures: GroupFigures) -> int:
+def planned_weeks(db: Database, weeks: Sequence[IsoWeek], tree: _Tree, min_size: int) -> list[PlannedWeek]:
+    """The weeks' per-team rows, each week ready to be planned on its own respondents."""
+    rows_by_week: dict[str, list[TeamWeek]] = defaultdict(list)
+    for row in team_weeks(db, [str(w) for w in weeks]):
+        rows_by_week[row.week].append(row)
+    return [PlannedWeek(str(w), rows_by_week.get(str(w), []), tree, min_size) for w in weeks]
+
+
+def answered(figures: GroupFigures) -> int:
     return figures.responded
 
 
@@ -109,14 +117,11 @@ def _count_of(key: str) -> Callable[[GroupFigures], int]:
 
 def build_digest(db: Database, behaviour: Behaviour, library: Library, week: IsoWeek) -> tuple[Digest, bytes | None]:
     min_size = behaviour.min_group_size
-    tree = _tree(db)
+    tree = team_tree(db)
     weeks = [week.shifted(offset) for offset in range(-CHART_WEEKS + 1, 1)]
-    rows_by_week: dict[str, list[TeamWeek]] = defaultdict(list)
-    for row in team_weeks(db, [str(w) for w in weeks]):
-        rows_by_week[row.week].append(row)
-    history = [_Week(str(w), rows_by_week.get(str(w), []), tree, min_size) for w in weeks]
+    history = planned_weeks(db, weeks, tree, min_size)
     current, previous = history[-1], history[-2]
-    plan = current.plan(_answered, previous)
+    plan = current.plan(answered, previous)
     total = current.total()
     last_total = previous.total()
     sent = total.sent
@@ -164,7 +169,7 @@ def _chart_series(series: Mapping[str, Sequence[float | None]]) -> dict[str, Seq
     return drawn
 
 
-def _mean_if_shown(week: _Week, key: str) -> float | None:
+def _mean_if_shown(week: PlannedWeek, key: str) -> float | None:
     """The organisation's mean for a question in a week, when that question's answerers allow it."""
     total = week.total()
     if not week.rows or not large_enough(total.count(key), week.min_size):
@@ -213,7 +218,7 @@ def _hidden_hours(total: GroupFigures, min_size: int) -> tuple[tuple[str, float]
     )
 
 
-def _groups(current: _Week, plan: Disclosure, min_size: int) -> Iterable[GroupLine]:
+def _groups(current: PlannedWeek, plan: Disclosure, min_size: int) -> Iterable[GroupLine]:
     capability_plan = current.plan(_count_of("capability"))
     reporters_plan = current.plan(lambda figures: figures.hidden_reporters)
     capability_labels = {label for label, _ in current.shown_groups(capability_plan)}
@@ -241,7 +246,7 @@ def _clarity_by_level(db: Database, week: IsoWeek, min_size: int) -> Iterable[tu
                 yield row.level, mean
 
 
-def _signals(week: _Week, label: str | None, members: set[str] | None) -> WeekSignals:
+def signals(week: PlannedWeek, label: str | None, members: set[str] | None) -> WeekSignals:
     """A group's weekly signals, each only where that question's answerers let the group be shown."""
     figures = week.total() if members is None else week.group(members)
 
@@ -260,20 +265,20 @@ def _signals(week: _Week, label: str | None, members: set[str] | None) -> WeekSi
     )
 
 
-def _alerts(behaviour: Behaviour, history: Sequence[_Week], plan: Disclosure) -> list[Alert]:
+def _alerts(behaviour: Behaviour, history: Sequence[PlannedWeek], plan: Disclosure) -> list[Alert]:
     """Alerts for the organisation and for each team the plan shows this week."""
     current = history[-1]
     alerts: list[Alert] = []
     if plan.total_shown:
-        alerts += evaluate(ORGANISATION, [_signals(w, None, None) for w in history], behaviour.alerts)
+        alerts += evaluate(ORGANISATION, [signals(w, None, None) for w in history], behaviour.alerts)
     for label, members in current.shown_groups(plan):
         if label == OTHER_TEAMS_LABEL:
             continue
-        alerts += evaluate(label, [_signals(w, label, members) for w in history], behaviour.alerts)
+        alerts += evaluate(label, [signals(w, label, members) for w in history], behaviour.alerts)
     return alerts
 
 
-def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequence[_Week]) -> Iterable[RolloutLine]:
+def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequence[PlannedWeek]) -> Iterable[RolloutLine]:
     """Per rollout: derived signals only (a week number, yes/no and alert kinds), never a new figure."""
     decisions = latest_decisions(db)
     at = round_closes_at(week)
@@ -282,9 +287,9 @@ def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequen
         covered = covered_team_ids(db, rollout)
         paths = {history[-1].tree.paths[team_id] for team_id in covered if team_id in history[-1].tree.paths}
         # Only derived values leave here (a week number, yes/no, alert kinds), never a figure.
-        signals = [_signals(w, "", paths) for w in history]
-        capability = {s.week: s.capability for s in signals}
-        alerts = evaluate(rollout.name, signals, behaviour.alerts)
+        weekly = [signals(w, "", paths) for w in history]
+        capability = {s.week: s.capability for s in weekly}
+        alerts = evaluate(rollout.name, weekly, behaviour.alerts)
         signal = pause_signal(weeks_since_go_live(rollout.go_live, week), alerts, rules)
         yield RolloutLine(
             rollout_id=rollout.id,

@@ -43,7 +43,17 @@ class Log(BaseModel):
     note: str | None = None
 
 
-SlashCommand = Help | Pause | Resume | Log
+class Summary(BaseModel):
+    """`/pulse summary [team] [Nw]`: the caller's teams, or one named team, over N weeks."""
+
+    kind: Literal["summary"] = "summary"
+    team: str | None = None
+    weeks: int = 4
+
+
+SUMMARY_MAX_WEEKS = 12
+
+SlashCommand = Help | Pause | Resume | Log | Summary
 
 
 def parse_slash(text: str) -> SlashCommand:
@@ -64,7 +74,20 @@ def parse_slash(text: str) -> SlashCommand:
         return Pause(weeks=int(match[1]))
     if name == "log":
         return _parse_log(text.strip()[len(words[0]) :])
+    if name == "summary":
+        return _parse_summary(rest)
     raise UsageError(f"I don't know `/pulse {text.strip()[:60]}`. Here is what I can do:")
+
+
+def _parse_summary(words: list[str]) -> Summary:
+    weeks = 4
+    if words and (match := _WEEKS.match(words[-1])):
+        weeks = int(match[1])
+        words = words[:-1]
+        if not 1 <= weeks <= SUMMARY_MAX_WEEKS:
+            raise UsageError(f"A summary covers 1 to {SUMMARY_MAX_WEEKS} weeks, e.g. `/pulse summary Sales/EMEA 4w`.")
+    team = " ".join(words).strip().strip("/") or None
+    return Summary(team=team, weeks=weeks)
 
 
 # ---------------------------------------------------------------- /pulse log

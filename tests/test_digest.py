@@ -1,0 +1,186 @@
+"""The council digest, decisions and manager summaries, driven through the HTTP endpoint.
+
+The organisation: Sales/EMEA (6), Sales/Americas (6), Legal (5) and Board (2). Board is below the
+minimum, and the total minus the teams shown would isolate it, so Legal and Board are folded
+together into "Other teams" (7) and neither name appears anywhere.
+
+Capability answers (clicked): EMEA 4, Americas 2, Legal 5, Board 1. By hand:
+  total 63/19 = 3.3 (favourable 11/19 = 58%), Sales 36/12 = 3.0, EMEA 4.0, Americas 2.0,
+  Other teams 27/7 = 3.9.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from bot.clock import JobContext, run_job
+from bot.db import Database
+from bot.models import DigestPost, Manager, Rollout, RolloutDecision, RolloutTeam, Team
+from bot.settings import Settings
+from bot.surveys.service import run_pulse_job
+from tests import factories
+from tests.harness import RunningApp, running_app
+from tests.slack_server import FakeSlack
+from tests.test_pulse_http import buttons, dm
+
+TEAMS = {"Sales/EMEA": (6, 3), "Sales/Americas": (6, 1), "Legal": (5, 4), "Board": (2, 0)}  # people, option index
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, slack: FakeSlack) -> Iterator[RunningApp]:
+    with running_app(settings, db, slack) as running:
+        yield running
+
+
+def people_of(team: str) -> list[str]:
+    return [f"U{team.replace('/', '').upper()[:6]}{n}" for n in range(TEAMS[team][0])]
+
+
+@pytest.fixture
+def answered_week(app: RunningApp, db: Database, slack: FakeSlack) -> None:
+    for team in TEAMS:
+        for user_id in people_of(team):
+            factories.person(db, user_id, team_path=team, tz="Europe/Berlin", council=user_id == people_of("Legal")[0])
+    with db.session() as session:
+        emea = session.scalar(select(Team.id).where(Team.path == "Sales/EMEA"))
+        manager = session.scalar(select(factories.Person.id).where(factories.Person.slack_user_id == people_of("Sales/EMEA")[0]))
+        session.add(Manager(person_id=manager, team_id=emea))
+        sales = session.scalar(select(Team.id).where(Team.path == "Sales"))
+        rollout = Rollout(name="Forecast copilot", go_live=dt.date(2026, 11, 2), created_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+        session.add(rollout)
+        session.flush()
+        session.add(RolloutTeam(rollout_id=rollout.id, team_id=sales))
+    with freeze_time("2026-11-24 09:00"):
+        run_pulse_job(app.db, app.services.messenger, app.services.behaviour)
+    with freeze_time("2026-11-25 10:00"):
+        for team, (_, option) in TEAMS.items():
+            for user_id in people_of(team):
+                message = dm(slack, user_id)
+                action = f"pulse_answer:capability:{option}"
+                value = buttons(message)[action]["value"]
+                app.requests.block_action(user_id, action, value, channel_id="D" + user_id[1:], message_ts=message["ts"])
+        app.settle()
+    slack.reset_calls()
+
+
+def digest_job(app: RunningApp, when: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    with freeze_time(when):
+        return run_job("digest", JobContext(app.settings, app.db, app.services.messenger), **kwargs)  # type: ignore[arg-type]
+
+
+def posted_digest(slack: FakeSlack) -> str:
+    posts = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "CCOUNCIL"]
+    assert len(posts) == 1
+    return json.dumps(posts[0].params["blocks"], ensure_ascii=False)
+
+
+def test_the_digest_shows_hand_computed_figures_and_never_a_small_team(
+    app: RunningApp, answered_week: None, slack: FakeSlack
+) -> None:
+    run = digest_job(app, "2026-11-30 14:00")
+    assert run.summary() == "digest 2026-W48: posted"
+    text = posted_digest(slack)
+    assert "19 of 19 answered" in text
+    assert "Capability: 3.3 · 58% favourable" in text
+    assert "Sales: 12 answered (100%) · capability 3.0" in text
+    assert "Sales/EMEA: 6 answered (100%) · capability 4.0" in text
+    assert "Sales/Americas: 6 answered (100%) · capability 2.0" in text
+    assert "Other teams: 7 answered (100%) · capability 3.9" in text
+    assert "Legal" not in text and "Board" not in text
+    assert "Sales/Americas: Capability 2.0 (below 3.0)" in text
+    assert "Forecast copilot" in text
+    # The 12-week chart is uploaded into the digest's thread through the external upload flow.
+    complete = slack.calls_to("files.completeUploadExternal")
+    assert len(complete) == 1 and complete[0].params["channel_id"] == "CCOUNCIL"
+
+
+def test_the_digest_is_posted_once_per_week_whatever_runs_it(
+    app: RunningApp, answered_week: None, slack: FakeSlack, db: Database
+) -> None:
+    assert digest_job(app, "2026-11-30 13:59").posted is False  # not yet: Monday 14:00 UTC
+    assert digest_job(app, "2026-11-30 14:00").posted is True
+    assert digest_job(app, "2026-11-30 14:05").posted is False
+    assert digest_job(app, "2026-12-01 09:00", force=True).posted is False
+    posted_digest(slack)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DigestPost)) == 1
+
+
+def test_a_clock_that_was_down_on_monday_posts_the_digest_on_tuesday(
+    app: RunningApp, answered_week: None, slack: FakeSlack
+) -> None:
+    run = digest_job(app, "2026-12-01 08:00")
+    assert run.summary() == "digest 2026-W48: posted"
+    posted_digest(slack)
+
+
+def council_click(app: RunningApp, user_id: str, decision: str) -> None:
+    post = app.slack.messages["CCOUNCIL"][0]
+    action = f"digest_decision:{decision}"
+    button = buttons(post)[action]
+    app.requests.block_action(user_id, action, button["value"], channel_id="CCOUNCIL", message_ts=post["ts"])
+    app.settle()
+
+
+def test_a_council_member_decides_and_the_next_digest_shows_who_and_when(
+    app: RunningApp, answered_week: None, slack: FakeSlack, db: Database
+) -> None:
+    digest_job(app, "2026-11-30 14:00")
+    member, outsider = people_of("Legal")[0], people_of("Sales/EMEA")[1]
+    with freeze_time("2026-11-30 15:00"):
+        council_click(app, outsider, "pause")
+        council_click(app, member, "pause")
+    refusals = [c.params.get("text", "") for c in slack.calls_to("response_url")]
+    assert refusals == ["Only members of the performance council can decide on a rollout."]
+    with db.session() as session:
+        decisions = session.scalars(select(RolloutDecision)).all()
+        assert [(d.decision, d.decided_by, d.week) for d in decisions] == [("pause", member, "2026-W48")]
+    thread = [c for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts")]
+    assert any(f"<@{member}>" in c.params["text"] and "Pause" in c.params["text"] for c in thread)
+    slack.messages["CCOUNCIL"].clear()
+    slack.reset_calls()
+    digest_job(app, "2026-12-07 14:00")
+    assert f"Last decision: *Pause* by <@{member}>" in posted_digest(slack)
+
+
+def slash(app: RunningApp, user_id: str, text: str) -> str:
+    app.slack.reset_calls()
+    assert app.requests.command(user_id, text).status == 200
+    app.settle()
+    (reply,) = app.slack.calls_to("response_url")
+    assert reply.params.get("response_type") == "ephemeral"
+    return reply.params.get("text", "") + json.dumps(reply.params.get("blocks", []), ensure_ascii=False)
+
+
+def test_a_manager_sees_their_team_and_nobody_else_learns_anything(app: RunningApp, answered_week: None) -> None:
+    manager = people_of("Sales/EMEA")[0]
+    with freeze_time("2026-11-26 10:00"):
+        mine = slash(app, manager, "summary 1w")
+        assert "Sales/EMEA" in mine and "6 answered (100%) · capability 4.0" in mine
+        refusal = slash(app, manager, "summary Legal")
+        assert refusal == slash(app, manager, "summary No/Such/Team")
+        assert "Summaries are for managers" in refusal
+        assert slash(app, people_of("Sales/Americas")[0], "summary") == refusal
+        council = slash(app, people_of("Legal")[0], "summary Sales 1w")
+        assert "12 answered (100%) · capability 3.0" in council
+
+
+def test_digest_show_prints_the_same_digest_in_the_terminal(
+    app: RunningApp, answered_week: None, monkeypatch: pytest.MonkeyPatch, database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with freeze_time("2026-11-30 15:00"), pytest.raises(SystemExit) as exit_info:
+        main(["digest", "show"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "council digest for 2026-W48" in out and "Capability: 3.3 · 58% favourable" in out
+    assert "Legal" not in out and "Board" not in out
