@@ -21,7 +21,13 @@ from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion
 from bot.messenger import MessageRef
 from bot.migrate import upgrade
+from bot.explainers.library import Library, load_library
+from bot.explainers.service import record_feedback, run_explainer_job
+from bot.labour.service import log_hidden_work
+from bot.reports.digest import build_digest
 from bot.reports.digest_model import Digest
+from bot.reports.render import render_digest
+from bot.rollouts.service import add_rollout
 from bot.reports.weekly import WeekOverview, week_overview
 from bot.roster.directory import SlackUser
 from bot.roster.service import import_roster, parse_roster
@@ -42,7 +48,12 @@ ORGANISATION = {
     "Legal": (3, "Europe/London"),
 }
 LEVELS = ("entry", "experienced", "experienced", "lead")
-WEEKS = 8
+WEEKS = 12
+ROLLOUTS = (  # name, teams, go-live as weeks after the first demo week
+    ("Forecast copilot", ("Sales",), 0),
+    ("Support assistant", ("Operations",), 3),
+)
+WORK = ("validation", "prompting", "cleanup", "exceptions", "workaround")
 
 
 @dataclass
@@ -95,9 +106,10 @@ class MemoryMessenger:
         return MessageRef(channel=channel, ts=f"{len(self.digests)}.000500")
 
 
-def _organisation() -> tuple[str, list[SlackUser]]:
+def _organisation() -> tuple[str, list[SlackUser], dict[str, str]]:
     lines = ["user_id,team,manages,level,council"]
     users = []
+    teams: dict[str, str] = {}
     number = 0
     for team, (size, tz) in ORGANISATION.items():
         for seat in range(size):
@@ -107,24 +119,33 @@ def _organisation() -> tuple[str, list[SlackUser]]:
             council = "yes" if seat == 0 and team.startswith(("Operations", "Finance")) else "no"
             lines.append(f"{user_id},{team},{manages},{LEVELS[seat % len(LEVELS)]},{council}")
             users.append(SlackUser(user_id, f"person{number}@demo.example", tz, False, False, "", "", None))
-    return "\n".join(lines) + "\n", users
+            teams[user_id] = team
+    return "\n".join(lines) + "\n", users, teams
 
 
-def _answer(rng: random.Random, pulse: PulseView, weeks_since_go_live: int) -> dict[str, int]:
+def _dip(weeks_since_go_live: int | None) -> float:
+    """How deep the go-live dip is for someone this many weeks after their rollout went live."""
+    if weeks_since_go_live is None or weeks_since_go_live < 0:
+        return 0.1
+    return {0: 0.4, 1: 0.9, 2: 1.0, 3: 0.8, 4: 0.5, 5: 0.3}.get(weeks_since_go_live, 0.05)
+
+
+def _answer(rng: random.Random, pulse: PulseView, weeks_since_go_live: int | None) -> dict[str, int]:
     """Synthetic answers with the 90-day dip: confidence falls after go-live, then recovers."""
-    dip = {0: 0.3, 1: 0.8, 2: 1.0, 3: 0.8, 4: 0.5, 5: 0.3}.get(weeks_since_go_live, 0.1)
+    dip = _dip(weeks_since_go_live)
     chosen = {}
     for question in pulse.closed_questions:
         top = len(question.options) - 1
         if question.kind == "scale":
-            centre = 3.6 - dip * 1.4
+            centre = 3.3 - dip * 1.6  # an option index: 3.3 is a score of about 4.3
         elif question.key == "upkeep":
             centre = 1.5 + dip * 2
         elif question.key == "time_saved":
             centre = 2.5 - dip
         else:
-            centre = top * (0.2 + dip * 0.4)
-        chosen[question.key] = max(0, min(top, round(rng.gauss(centre, 0.9))))
+            centre = top * (0.1 + dip * 0.4)
+        spread = 0.9 if question.kind in ("scale", "hours") else 0.45
+        chosen[question.key] = max(0, min(top, round(rng.gauss(centre, spread))))
     return chosen
 
 
@@ -139,16 +160,21 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
     key = secrets.token_bytes(32)
     rng = random.Random(seed)
 
-    csv_text, users = _organisation()
+    csv_text, users, teams = _organisation()
     import_roster(db, parse_roster(csv_text), MemoryDirectory(users), away=behaviour.away_status)
 
     messenger = MemoryMessenger()
     this_week = IsoWeek.of(now().date())
     weeks = [this_week.shifted(offset) for offset in range(-WEEKS + 1, 1)]
+    for name, covered, offset in ROLLOUTS:
+        add_rollout(db, name, weeks[offset].monday, list(covered), at=_wednesday(weeks[0]))
+    library = load_library()
     overviews = []
     for index, week in enumerate(weeks):
-        wednesday = dt.datetime.combine(week.day(3), dt.time(12, 0), tzinfo=UTC)
+        wednesday = _wednesday(week)
         service.run_pulse_job(db, messenger, behaviour, at=wednesday, force=True, week=week)
+        _explainers_and_feedback(db, key, rng, messenger, behaviour, library, week, wednesday)
+        _hidden_work(db, key, rng, users, index, wednesday)
         late = []
         for user_id, pulses in messenger.inbox.items():
             pulse = pulses[-1]
@@ -158,19 +184,64 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
             if roll < 0.05:
                 service.skip_week(db, key, user_id, pulse.round_id, at=wednesday)
             elif roll < 0.70:
-                _respond(db, key, user_id, pulse, _answer(rng, pulse, index), wednesday)
+                _respond(db, key, user_id, pulse, _answer(rng, pulse, _since(teams[user_id], index)), wednesday)
             elif roll < 0.85:
                 late.append((user_id, pulse))
         friday = wednesday + dt.timedelta(days=2)
         service.run_reminder_job(db, messenger, behaviour, key, at=friday, force=True, week=week)
         for user_id, pulse in late:
-            _respond(db, key, user_id, pulse, _answer(rng, pulse, index), friday)
+            _respond(db, key, user_id, pulse, _answer(rng, pulse, _since(teams[user_id], index)), friday)
         overview = week_overview(db, str(week), min_group_size=behaviour.min_group_size)
         assert overview is not None
         overviews.append(overview)
     _print(out, len(users), weeks, overviews, messenger, behaviour, database_file)
+    digest, chart = build_digest(db, behaviour, library, weeks[-1])
+    print("\n" + render_digest(digest), file=out)
+    if chart is not None:
+        chart_file = folder / "pulse-trends.png"
+        chart_file.write_bytes(chart)
+        print(f"\nThe digest's 12-week trend chart is {chart_file}", file=out)
     db.dispose()
     return overviews
+
+
+def _since(team: str, index: int) -> int | None:
+    """Weeks since the go-live of the rollout covering this team, if any."""
+    for _, covered, offset in ROLLOUTS:
+        if any(team == root or team.startswith(root + "/") for root in covered):
+            return index - offset
+    return None
+
+
+def _wednesday(week: IsoWeek) -> dt.datetime:
+    return dt.datetime.combine(week.day(3), dt.time(12, 0), tzinfo=UTC)
+
+
+def _explainers_and_feedback(
+    db: Database,
+    key: bytes,
+    rng: random.Random,
+    messenger: MemoryMessenger,
+    behaviour: Behaviour,
+    library: Library,
+    week: IsoWeek,
+    at: dt.datetime,
+) -> None:
+    """This week's explainers through the real job; about half the readers say if it helped."""
+    before = {user_id: len(sent) for user_id, sent in messenger.explainers.items()}
+    run_explainer_job(db, messenger, behaviour, library, at=at, force=True, week=week)
+    for user_id, sent in messenger.explainers.items():
+        for explainer in sent[before.get(user_id, 0) :]:
+            if rng.random() < 0.5:
+                record_feedback(db, key, user_id, explainer.key, rng.random() < 0.75, at=at)
+
+
+def _hidden_work(db: Database, key: bytes, rng: random.Random, users: list[SlackUser], index: int, at: dt.datetime) -> None:
+    """A third of people log hidden AI work, more of it in the weeks right after go-live."""
+    for user in users:
+        if rng.random() < 0.33:
+            minutes = int(rng.choice((15, 30, 45, 60, 90)) * (1.6 if 1 <= index <= 5 else 1))
+            log_hidden_work(db, key, user.user_id, minutes=minutes, category=rng.choice(WORK), at=at)
 
 
 def _respond(db: Database, key: bytes, user_id: str, pulse: PulseView, chosen: dict[str, int], at: dt.datetime) -> None:
@@ -190,8 +261,9 @@ def _print(
     def say(text: str = "") -> None:
         print(text, file=out)
 
+    live = ", ".join(f"{name} in {weeks[offset]}" for name, _, offset in ROLLOUTS)
     say(f"Rollout Pulse demo: {people} people in {len(ORGANISATION)} teams, {len(weeks)} weekly rounds "
-        f"({weeks[0]} to {weeks[-1]}), go-live in {weeks[0]}.")
+        f"({weeks[0]} to {weeks[-1]}); go-live of {live}.")
     say(f"Pulses sent through the real jobs: {sum(len(v) for v in messenger.inbox.values())}; reminders: {messenger.reminders}.")
     say()
     say(f"{'week':<9} {'sent':>4} {'answered':>8} {'rate':>5}  {'capability':>10} {'workload':>8}  {'net AI time':>11}  rotating")

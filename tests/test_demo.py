@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -10,32 +9,35 @@ import pytest
 from freezegun import freeze_time
 
 from bot.cli import main
-from bot.demo import ORGANISATION, WEEKS, run_demo
+from bot.demo import ORGANISATION, WEEKS
 
 
-def test_the_demo_runs_eight_weekly_rounds_for_a_synthetic_organisation(tmp_path: Path) -> None:
-    out = io.StringIO()
-    with freeze_time("2026-11-25 12:00"):
-        overviews = run_demo(tmp_path / "demo", out=out)
-    text = out.getvalue()
-    people = sum(size for size, _ in ORGANISATION.values())
-    assert people >= 60
-    assert [o.week for o in overviews] == [f"2026-W{w}" for w in range(41, 49)]
-    assert all(o.sent == people for o in overviews)  # everyone, in every time zone, once a week
-    assert all(0.6 <= o.response_rate <= 0.95 for o in overviews)
-    assert f"{people} people" in text and "2026-W41" in text and "2026-W48" in text
-    # The go-live dip shows: confidence falls in the first weeks and recovers by the end.
-    capability = [next(s.mean for s in o.scores if s.question == "capability") for o in overviews]
-    assert min(capability[1:4]) < capability[0] - 0.3
-    assert capability[-1] > min(capability) + 0.5
-    assert "self-reported" in text and "fewer than 5 respondents" in text
-
-
-def test_pulse_demo_needs_no_settings_and_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
+def test_pulse_demo_runs_a_synthetic_organisation_and_shows_the_council_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with freeze_time("2026-11-25 12:00"), pytest.raises(SystemExit) as exit_info:
         main(["demo", "--folder", str(tmp_path / "d")])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    assert re.search(r"Rollout Pulse demo: \d+ people", out)
-    assert len(re.findall(r"^\d{4}-W\d{2} ", out, flags=re.MULTILINE)) == WEEKS
+    people = sum(size for size, _ in ORGANISATION.values())
+    assert people >= 60 and len(ORGANISATION) >= 6
+    assert f"{people} people in {len(ORGANISATION)} teams" in out
+
+    rows = re.findall(r"^(\d{4}-W\d{2}) +(\d+) +(\d+) +(\d+)% +([\d.]+) ", out, flags=re.MULTILINE)
+    assert [week for week, *_ in rows] == [f"2026-W{w}" for w in range(49 - WEEKS, 49)]
+    assert all(int(sent) == people for _, sent, *_ in rows)  # everyone, every time zone, once a week
+    assert all(60 <= int(rate) <= 95 for *_, rate, _ in rows)
+    capability = [float(value) for *_, value in rows]
+    # The 90-day dip: confidence falls after go-live and recovers.
+    assert min(capability[1:7]) < capability[0] - 0.3 and capability[-1] > min(capability) + 0.4
+
+    digest = out[out.index("council digest for 2026-W48") :]
+    assert "Capability:" in digest and "self-reported" in digest
+    assert "Legal" not in digest  # the team of three is never shown
+    assert "Other teams:" in digest
+    assert "Forecast copilot" in digest and "Support assistant" in digest and "competent after" in digest
+    assert "Hidden AI work logged" in digest and "Explainers (reach · helpful)" in digest
+    chart = tmp_path / "d" / "pulse-trends.png"
+    assert f"trend chart is {chart}" in out
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "d" / "demo.sqlite3").exists()
