@@ -293,6 +293,24 @@ def digest_show(week: IsoWeek | None) -> None:
     click.echo(render_digest(result))
 
 
+@cli.command("export")
+@click.argument("kind", type=click.Choice(["participation", "scores", "hidden-work"]))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The CSV file to write.")
+@click.option("--week", type=_IsoWeekParam(), default=None, help="The last week to include (default: the week just ended).")
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 104), help="How many weeks back.")
+def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> None:
+    """Write aggregates as CSV, under the same confidentiality rules as the digest."""
+    from bot.reports.export import export
+    from bot.reports.posting import reported_week
+    from bot.weeks import now
+
+    settings = _settings()
+    until = week or reported_week(settings, now(), force=True)
+    assert until is not None
+    rows = export(_database(settings), settings.behaviour, kind, out, until=until, weeks=weeks)
+    click.echo(f"Wrote {rows} rows of {kind} to {out}.")
+
+
 @cli.command()
 @click.option("--folder", type=click.Path(path_type=Path, file_okay=False), default=Path("pulse-demo"), show_default=True,
               help="Where the demo's SQLite file is written (replaced on every run).")

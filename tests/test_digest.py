@@ -11,9 +11,11 @@ Capability answers (clicked): EMEA 4, Americas 2, Legal 5, Board 1. By hand:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -25,6 +27,7 @@ from bot.models import DigestPost, Manager, Rollout, RolloutDecision, RolloutTea
 from bot.settings import Settings
 from bot.surveys.service import run_pulse_job
 from tests import factories
+from tests.blockkit import assert_valid_message
 from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
 from tests.test_pulse_http import buttons, dm
@@ -184,3 +187,35 @@ def test_digest_show_prints_the_same_digest_in_the_terminal(
     assert exit_info.value.code == 0
     assert "council digest for 2026-W48" in out and "Capability: 3.3 · 58% favourable" in out
     assert "Legal" not in out and "Board" not in out
+
+
+def test_every_digest_and_summary_message_passes_block_kit_limits(app: RunningApp, answered_week: None, slack: FakeSlack) -> None:
+    digest_job(app, "2026-11-30 14:00")
+    with freeze_time("2026-11-30 15:00"):
+        slash(app, people_of("Legal")[0], "summary 12w")
+        summary = slack.calls_to("response_url")[0].params
+    posted = [c.params for c in slack.calls_to("chat.postMessage")]
+    for params in [*posted, summary]:
+        assert_valid_message(params["text"], params["blocks"])
+
+
+def test_export_writes_the_digests_figures_and_nothing_smaller(
+    app: RunningApp, answered_week: None, monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    out = tmp_path / "scores.csv"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "scores", "--out", str(out), "--week", "2026-W48", "--weeks", "1"])
+    assert exit_info.value.code == 0 and "Wrote 5 rows of scores" in capsys.readouterr().out
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["group"], r["answered"], r["mean"]) for r in rows] == [
+        ("Organisation", "19", "3.32"),
+        ("Sales", "12", "3.00"),
+        ("Sales/Americas", "6", "2.00"),
+        ("Sales/EMEA", "6", "4.00"),
+        ("Other teams", "7", "3.86"),
+    ]
+    assert "Legal" not in out.read_text() and "Board" not in out.read_text()
