@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -23,12 +24,24 @@ log = logging.getLogger(__name__)
 STALE_BUTTON = "That button no longer works. Your latest pulse is in your messages with this app."
 
 
+# Clicks on one message are handled in parallel threads; updates to it are serialised here.
+_MESSAGE_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
 def register(app: App, services: Services) -> None:
     def show(body: dict[str, Any], view: PulseView) -> None:
+        """Update the message with the latest recorded state, not the state this click saw.
+
+        Two quick clicks finish in any order; re-reading under a per-message lock means the last
+        update Slack receives always shows every answer recorded so far.
+        """
         container = body.get("container", {})
         channel, ts = container.get("channel_id"), container.get("message_ts")
-        if channel and ts:
-            services.messenger.update_pulse(MessageRef(channel, ts), view)
+        if not (channel and ts):
+            return
+        with _MESSAGE_LOCKS[hash((channel, ts)) % len(_MESSAGE_LOCKS)]:
+            latest = service.pulse_for(services.db, services.key, body["user"]["id"], view.round_id)
+            services.messenger.update_pulse(MessageRef(channel, ts), latest)
 
     def refuse(respond: Respond, error: Exception) -> None:
         respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
