@@ -47,7 +47,7 @@ def make_services(settings: Settings, db: Database) -> Services:
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import commands, council, explainers, home, labour, pulse, roster, summary
+    from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, summary
 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
@@ -67,4 +67,5 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     roster.register(app, services)
     council.register(app, services)
     summary.register(app, services)
+    rights.register(app, services)
     return app

@@ -28,6 +28,8 @@ class Action(StrEnum):
     EXPLAINER_QUESTION = "explainer_question"
     QUESTION_TEXT = "question_text"
     QUESTION_NAMED = "question_named"
+    # data rights
+    FORGET_CONFIRM = "forget_confirm"
     # council digest
     DIGEST_DECISION = "digest_decision"  # followed by ":<decision>"
 

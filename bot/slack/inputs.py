@@ -51,9 +51,17 @@ class Summary(BaseModel):
     weeks: int = 4
 
 
+class MyData(BaseModel):
+    kind: Literal["mydata"] = "mydata"
+
+
+class Forget(BaseModel):
+    kind: Literal["forget"] = "forget"
+
+
 SUMMARY_MAX_WEEKS = 12
 
-SlashCommand = Help | Pause | Resume | Log | Summary
+SlashCommand = Help | Pause | Resume | Log | Summary | MyData | Forget
 
 
 def parse_slash(text: str) -> SlashCommand:
@@ -76,6 +84,10 @@ def parse_slash(text: str) -> SlashCommand:
         return _parse_log(text.strip()[len(words[0]) :])
     if name == "summary":
         return _parse_summary(rest)
+    if name == "mydata" and not rest:
+        return MyData()
+    if name == "forget" and not rest:
+        return Forget()
     raise UsageError(f"I don't know `/pulse {text.strip()[:60]}`. Here is what I can do:")
 
 

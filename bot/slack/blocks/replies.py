@@ -18,6 +18,7 @@ HELP = """*Rollout Pulse* — a one-minute weekly pulse on how AI is working for
 • `/pulse log 45m review checked the forecast` — log hidden AI work in one line (durations like \
 `45m`, `1h30m`, `1.5h`; categories {categories}); `/pulse log` alone opens a form
 • `/pulse summary [team] [4w]` — for managers and the council: a team's last weeks
+• `/pulse mydata` — everything stored about you; `/pulse forget` — delete it
 Your pulse arrives as a direct message from this app. Answers are anonymous: stored under a \
 pseudonym and only shown for groups of at least {min_group} people."""
 
