@@ -67,11 +67,18 @@ def digest_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobRes
     return post_digest(context.db, context.messenger, settings, build, force=force, week=week)
 
 
+def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    from bot.retention import run_retention_job
+
+    return run_retention_job(context.db, context.settings.behaviour)
+
+
 JOBS: dict[str, Job] = {
     "pulse": pulse_job,
     "reminders": reminders_job,
     "explainers": explainers_job,
     "digest": digest_job,
+    "retention": retention_job,
 }
 
 
