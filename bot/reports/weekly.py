@@ -1,14 +1,15 @@
-"""Organisation-wide figures for one week, computed in SQL and shown only above the group minimum."""
+"""Organisation-wide figures for one week, from the per-team aggregates, shown only above the group minimum."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from bot.db import Database
-from bot.models import Answer, Delivery, PulseRound, Response
+from bot.models import PulseRound
 from bot.privacy import large_enough
+from bot.reports.aggregates import combine, team_weeks
 from bot.surveys.bank import thaw
 
 
@@ -40,39 +41,16 @@ def week_overview(db: Database, week: str, *, min_group_size: int) -> WeekOvervi
         pulse_round = session.scalar(select(PulseRound).where(PulseRound.week == week))
         if pulse_round is None:
             return None
-        sent = session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.round_id == pulse_round.id, Delivery.status == "sent")
-        ) or 0
-        responded = session.scalar(
-            select(func.count()).select_from(Response).where(Response.round_id == pulse_round.id, Response.skipped.is_(False))
-        ) or 0
-        if not large_enough(responded, min_group_size):
-            return WeekOverview(week, sent, responded, suppressed=True)
-        questions = {q.key: q for q in thaw(pulse_round.question_set.questions) if q.kind != "text"}
-        marks = {key: q.favourable_at_least for key, q in questions.items() if q.favourable_at_least is not None}
-        favourable = case(
-            *[(Answer.question_key == key, case((Answer.value >= mark, 1), else_=0)) for key, mark in marks.items()],
-            else_=None,
-        ) if marks else None
-        columns = [Answer.question_key, func.count(), func.avg(Answer.value)]
-        if favourable is not None:
-            columns.append(func.sum(favourable))
-        rows = session.execute(
-            select(*columns)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.round_id == pulse_round.id, Answer.value.is_not(None))
-            .group_by(Answer.question_key)
-        ).all()
+        questions = [q.key for q in thaw(pulse_round.question_set.questions) if q.kind != "text"]
+    # The same per-team figures the digest plans with, summed: one source for every report.
+    total = combine(team_weeks(db, [week]))
+    if not large_enough(total.responded, min_group_size):
+        return WeekOverview(week, total.sent, total.responded, suppressed=True)
     scores = []
-    means: dict[str, float] = {}
-    for row in rows:
-        key, count, mean = row[0], row[1], float(row[2])
-        if key not in questions or not large_enough(count, min_group_size):
-            continue
-        means[key] = mean
-        fav = row[3] if favourable is not None and key in marks else None
-        scores.append(Score(key, count, mean, fav / count if fav is not None else None))
-    order = list(questions)
-    scores.sort(key=lambda score: order.index(score.question))
-    net = means["time_saved"] - means["upkeep"] if {"time_saved", "upkeep"} <= means.keys() else None
-    return WeekOverview(week, sent, responded, scores, net)
+    for key in questions:
+        mean = total.mean(key)
+        if mean is not None and large_enough(total.count(key), min_group_size):
+            scores.append(Score(key, total.count(key), mean, total.favourable_share(key)))
+    shown = {score.question for score in scores}
+    net = total.net_hours() if {"time_saved", "upkeep"} <= shown else None
+    return WeekOverview(week, total.sent, total.responded, scores, net)

@@ -99,9 +99,10 @@ def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: lis
     """Queue a delivery for everyone due in these zones; return (queued, held back while away)."""
     not_sent = ~exists().where(Delivery.round_id == pulse_round.id, Delivery.person_id == Person.id)
     eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), not_sent)
-    person_ids = session.scalars(select(Person.id).where(eligible, not_away(at))).all()
+    due = session.execute(select(Person.id, Person.team_id).where(eligible, not_away(at))).all()
     held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
-    rows = [{"round_id": pulse_round.id, "person_id": pid, "status": "queued"} for pid in person_ids]
+    # The team at the time goes with the delivery, as with responses: reports count "sent" by it.
+    rows = [{"round_id": pulse_round.id, "person_id": pid, "team_id": tid, "status": "queued"} for pid, tid in due]
     for start in range(0, len(rows), 1000):
         upsert(session, Delivery.__table__, rows[start : start + 1000], ["round_id", "person_id"])
     return len(rows), held
@@ -257,17 +258,18 @@ def run_reminder_job(
         rounds = {d.round_id: d.round for d, _ in due}
         views = {round_id: blank_view(r) for round_id, r in rounds.items()}
     claimed_ids = set(claimed)
-    for delivery, user_id in due:
-        if delivery.id not in claimed_ids:
-            continue
+    pending = [(delivery, user_id) for delivery, user_id in due if delivery.id in claimed_ids]
+    for position, (delivery, user_id) in enumerate(pending):
         try:
             messenger.send_reminder(user_id, views[delivery.round_id], delivery_id=delivery.id)
         except DeliveryFailed as failure:
             if failure.permanent:
                 run.failed += 1
                 continue
+            # Give back this reminder and every one claimed but not yet tried, for the next run.
+            unsent = [d.id for d, _ in pending[position:]]
             with db.session() as session:
-                session.execute(update(Delivery).where(Delivery.id == delivery.id).values(reminded_at=None))
+                session.execute(update(Delivery).where(Delivery.id.in_(unsent)).values(reminded_at=None))
             run.stopped = failure.reason
             break
         run.reminded += 1
