@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -60,6 +60,7 @@ class PlannedWeek:
     rows: list[TeamWeek]
     tree: _Tree
     min_size: int
+    _question_plans: dict[str, Disclosure] = field(default_factory=dict, repr=False)
 
     def by_path(self) -> dict[str, list[TeamWeek]]:
         grouped: dict[str, list[TeamWeek]] = defaultdict(list)
@@ -67,12 +68,17 @@ class PlannedWeek:
             grouped[self.tree.paths.get(row.team_id, NO_TEAM) if row.team_id else NO_TEAM].append(row)
         return grouped
 
-    def shows(self, key: str, label: str | None) -> bool:
-        """Whether this week's plan for one question's answerers allows the group (None: the total)."""
-        plan = self.plan(_count_of(key))
+    def allows(self, plan: Disclosure, label: str | None) -> bool:
+        """Whether a plan of this week shows the group with this label (None: the total)."""
         if label is None:
             return plan.total_shown
         return label in {name for name, _ in self.shown_groups(plan)}
+
+    def shows(self, key: str, label: str | None) -> bool:
+        """Whether this week's plan for one question's answerers allows the group (None: the total)."""
+        if key not in self._question_plans:
+            self._question_plans[key] = self.plan(_count_of(key))
+        return self.allows(self._question_plans[key], label)
 
     def plan(self, count: Callable[[GroupFigures], int], previous: PlannedWeek | None = None) -> Disclosure:
         counts = {path: count(combine(rows)) for path, rows in self.by_path().items()}
@@ -174,7 +180,7 @@ def _mean_if_shown(week: PlannedWeek, key: str) -> float | None:
     total = week.total()
     if not week.rows or not large_enough(total.count(key), week.min_size):
         return None
-    if not week.plan(_count_of(key)).total_shown:
+    if not week.shows(key, None):
         return None
     return total.mean(key)
 
@@ -219,18 +225,15 @@ def _hidden_hours(total: GroupFigures, min_size: int) -> tuple[tuple[str, float]
 
 
 def _groups(current: PlannedWeek, plan: Disclosure, min_size: int) -> Iterable[GroupLine]:
-    capability_plan = current.plan(_count_of("capability"))
     reporters_plan = current.plan(lambda figures: figures.hidden_reporters)
-    capability_labels = {label for label, _ in current.shown_groups(capability_plan)}
-    reporter_labels = {label for label, _ in current.shown_groups(reporters_plan)}
     for label, members in current.shown_groups(plan):
         figures = current.group(members)
         yield GroupLine(
             label=label,
             responded=figures.responded,
             response_rate=figures.responded / figures.sent if figures.sent else None,
-            capability=figures.mean("capability") if label in capability_labels else None,
-            hidden_hours=figures.hidden_hours() if label in reporter_labels else None,
+            capability=figures.mean("capability") if current.shows("capability", label) else None,
+            hidden_hours=figures.hidden_hours() if current.allows(reporters_plan, label) else None,
         )
 
 

@@ -39,18 +39,13 @@ class GroupSummary:
 
 
 def _week_line(week: PlannedWeek, label: str | None, members: set[str] | None) -> SummaryWeek:
-    plan = week.plan(answered)
-    visible = plan.total_shown if label is None else label in {name for name, _ in week.shown_groups(plan)}
-    if not week.rows or not visible:
+    if not week.rows or not week.allows(week.plan(answered), label):
         return SummaryWeek(week.week, shown=False)
     figures = week.total() if members is None else week.group(members)
     signal = signals(week, label, members)
     saved = figures.mean("time_saved") if week.shows("time_saved", label) else None
     upkeep = signal.upkeep_hours
-    reporters_plan = week.plan(lambda f: f.hidden_reporters)
-    reporters_visible = (
-        reporters_plan.total_shown if label is None else label in {n for n, _ in week.shown_groups(reporters_plan)}
-    )
+    reporters_visible = week.allows(week.plan(lambda f: f.hidden_reporters), label)
     return SummaryWeek(
         week=week.week,
         shown=True,

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.db import Database, upsert
 from bot.delivery import (
@@ -128,9 +128,9 @@ def _claim(db: Database, at: dt.datetime) -> list[tuple[int, str, PulseRound]]:
             return []
         ids = [row.id for row in rows]
         session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(status="sending", claimed_at=at))
-        rounds = {r.id: r for r in session.scalars(select(PulseRound).where(PulseRound.id.in_({row.round_id for row in rows})))}
-        for pulse_round in rounds.values():
-            pulse_round.question_set  # load before the session closes
+        # The question set is loaded with the round: views are built after the session closes.
+        claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
+        rounds = {r.id: r for r in session.scalars(claimed.where(PulseRound.id.in_({row.round_id for row in rows})))}
         return [(row.id, row.slack_user_id, rounds[row.round_id]) for row in rows]
 
 
