@@ -163,7 +163,10 @@ class Delivery(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The reminder is claimed ('sending', with reminded_at as the claim time), then 'sent' or
+    # 'failed'; a claim left 'sending' by a run that died is checked against Slack, then resent.
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminder_status: Mapped[str | None] = mapped_column(String(10))
     error: Mapped[str | None] = mapped_column(String(100))
 
     round: Mapped[PulseRound] = relationship()
@@ -176,6 +179,10 @@ class Delivery(Base):
             name="status_known",
         ),
         CheckConstraint("status != 'sent' OR message_ts IS NOT NULL", name="sent_has_message"),
+        CheckConstraint(
+            "reminder_status IS NULL OR reminder_status IN ('sending', 'sent', 'failed')",
+            name="reminder_status_known",
+        ),
         Index("ix_deliveries_round_status", "round_id", "status"),
     )
 

@@ -140,6 +140,35 @@ def test_deliveries_sent_before_0004_take_the_persons_team(empty_database: Engin
         assert connection.execute(text("SELECT count(*) FROM deliveries")).scalar_one() == 2
 
 
+def test_reminders_stamped_before_0005_count_as_sent(empty_database: Engine) -> None:
+    upgrade(empty_database, "0004")
+    with empty_database.begin() as connection:
+        for statement in (
+            "INSERT INTO teams (id, path, name) VALUES (1, 'Sales', 'Sales')",
+            (
+                "INSERT INTO people (id, slack_user_id, team_id, is_council, tz, active, away) VALUES "
+                "(1, 'UANN', 1, false, 'UTC', true, false), (2, 'UBOB', 1, false, 'UTC', true, false)"
+            ),
+            "INSERT INTO question_sets (id, digest, questions, created_at) VALUES (1, 'd', '[]', '2026-11-23 10:00:00')",
+            (
+                "INSERT INTO pulse_rounds (id, week, question_set_id, closes_at, created_at) "
+                "VALUES (1, '2026-W48', 1, '2026-11-30 12:00:00', '2026-11-23 10:00:00')"
+            ),
+            (
+                "INSERT INTO deliveries (id, round_id, person_id, status, message_ts, reminded_at) VALUES "
+                "(1, 1, 1, 'sent', '1.000001', '2026-11-25 10:00:00'), (2, 1, 2, 'sent', '1.000002', NULL)"
+            ),
+        ):
+            connection.execute(text(statement))
+
+    upgrade(empty_database)
+
+    with empty_database.connect() as connection:
+        rows = connection.execute(text("SELECT person_id, reminder_status FROM deliveries ORDER BY person_id")).all()
+    # Ann's reminder went out before the upgrade; Bob's is still to come, so the job must not skip him.
+    assert [tuple(row) for row in rows] == [(1, "sent"), (2, None)]
+
+
 def test_comparison_would_notice_a_missing_table(empty_database: Engine) -> None:
     # Guards the test above: an unmigrated database must show up as differences.
     differences = schema_differences(empty_database)
