@@ -1,25 +1,38 @@
-"""When a weekly DM is due, and who may get one: the rules every scheduled fan-out shares.
+"""When a weekly DM is due, and who may get one, and how it is sent once: the rules every
+scheduled fan-out shares.
 
 The pulse and the explainers both arrive at a local day and time in each person's own time zone,
 only on their workdays and within working hours, never while they are paused or away. Both
-claim queued deliveries in batches and mark what happened; the helpers for that live here too,
+claim queued deliveries in batches and mark what happened; the driver for that lives here too,
 so the two fan-outs cannot drift apart.
+
+Exactly once, through crashes and a second scheduler: a delivery is claimed in the database
+('sending', with the claim time) before its DM is sent, and marked 'sent' after. Claims are taken
+with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers), so two schedulers split a
+fan-out rather than repeat it. A claim still 'sending' after CLAIM_LEASE belongs to a run that
+died between the two steps: before its DM is sent again, the person's DM history is searched for
+the message metadata that names the delivery, and a DM that did go out is only marked sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Row, Select, and_, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import Database
+from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef, Messenger
 from bot.models import Delivery, ExplainerDelivery, Person
 from bot.settings import Schedule
-from bot.weeks import IsoWeek, local_instant, local_now
+from bot.weeks import IsoWeek, local_instant, local_now, now
+
+log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
 # A claim older than this belongs to a run that died mid-send; its delivery is queued again.
@@ -74,17 +87,149 @@ def not_away(at: dt.datetime) -> ColumnElement[bool]:
     return or_(Person.away.is_(False), and_(Person.away_until.is_not(None), Person.away_until <= at))
 
 
+def claimable(table: DeliveryTable, claim_time: dt.datetime) -> ColumnElement[bool]:
+    """Queued, or claimed by a run that has since died (its lease ran out)."""
+    return or_(
+        table.status == "queued",
+        and_(table.status == "sending", table.claimed_at < claim_time - CLAIM_LEASE),
+    )
+
+
+def claim_rows(db: Database, table: DeliveryTable, query: Select[*tuple[Any, ...]]) -> tuple[dt.datetime, list[Row[*tuple[Any, ...]]]]:
+    """Claim the next batch of deliveries `query` selects; return the claim time and the rows.
+
+    `query` selects the table's id, status and claimed_at (the state before this claim) and
+    whatever the sender needs. The UPDATE checks again that each row is still claimable: on
+    PostgreSQL the rows are locked already (SKIP LOCKED passes over another run's batch), and on
+    SQLite, where the SELECT takes no lock, the write lock makes the UPDATE the arbiter between
+    two runs that selected the same rows; the loser selects again.
+    """
+    while True:
+        claim_time = now()
+        with db.session() as session:
+            rows = session.execute(
+                query.where(claimable(table, claim_time))
+                .order_by(table.id)
+                .limit(CLAIM_BATCH)
+                .with_for_update(of=table, skip_locked=True)
+            ).all()
+            if not rows:
+                return claim_time, []
+            taken = set(
+                session.execute(
+                    update(table)
+                    .where(table.id.in_([row.id for row in rows]), claimable(table, claim_time))
+                    .values(status="sending", claimed_at=claim_time)
+                    .returning(table.id)
+                ).scalars()
+            )
+        if taken:
+            return claim_time, [row for row in rows if row.id in taken]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this run has taken. `taken_over` is when a run that died had claimed it."""
+
+    delivery_id: int
+    user_id: str
+    taken_over: dt.datetime | None
+
+
+def taken_over(row: Row[*tuple[Any, ...]]) -> dt.datetime | None:
+    """The claim time of the run that died, when the row claimed was still 'sending'."""
+    return row.claimed_at if row.status == "sending" else None
+
+
+ClaimT = TypeVar("ClaimT", bound=Claim)
+
+
+class FanOutRun(Protocol):
+    sent: int
+    recovered: int
+    failed: int
+    stopped: str | None
+
+
+def send_claimed(
+    db: Database,
+    table: DeliveryTable,
+    messenger: Messenger,
+    kind: DeliveryKind,
+    claim_batch: Callable[[], Sequence[ClaimT]],
+    send: Callable[[ClaimT], MessageRef | None],
+    run: FanOutRun,
+    at: dt.datetime,
+) -> None:
+    """Send each claimed delivery once, batch after batch, until nothing claimable is left.
+
+    `send` returns the sent message, or None when it dropped the delivery instead. Slack being
+    unreachable stops the run and gives the unsent claims back; a permanent failure (the person
+    cannot get DMs) is recorded and the run goes on.
+    """
+    while batch := claim_batch():
+        for index, claim in enumerate(batch):
+            try:
+                ref = _already_sent(messenger, kind, claim)
+                if ref is not None:
+                    run.recovered += 1
+                else:
+                    ref = send(claim)
+                    if ref is None:
+                        continue
+                    run.sent += 1
+            except DeliveryFailed as failure:
+                if not failure.permanent:
+                    look_first(db, table, claim)
+                    release(db, table, batch[index + 1 :])
+                    run.stopped = failure.reason
+                    return
+                mark(db, table, claim.delivery_id, status="failed", error=failure.reason[:100])
+                run.failed += 1
+                log.warning("%s.delivery_failed delivery=%s reason=%s", kind, claim.delivery_id, failure.reason)
+                continue
+            mark(db, table, claim.delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
+
+
+def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> MessageRef | None:
+    if claim.taken_over is None:
+        return None
+    ref = messenger.find_delivery(claim.user_id, delivery_id=claim.delivery_id, kind=kind, since=claim.taken_over)
+    log.info("%s.claim_recovered delivery=%s already_sent=%s", kind, claim.delivery_id, ref is not None)
+    return ref
+
+
 def mark(db: Database, table: DeliveryTable, delivery_id: int, **values: Any) -> None:
     """Record what happened to one claimed delivery, in its own short transaction."""
     with db.session() as session:
         session.execute(update(table).where(table.id == delivery_id).values(**values))
 
 
-def release(db: Database, table: DeliveryTable, delivery_ids: list[int]) -> None:
-    """Give claimed deliveries back to the queue, for the next run, when Slack is unreachable."""
+def expired_claim() -> dt.datetime:
+    """A claim time already past its lease: the next run takes the claim over at once."""
+    return now() - CLAIM_LEASE - dt.timedelta(seconds=1)
+
+
+def look_first(db: Database, table: DeliveryTable, claim: Claim) -> None:
+    """Slack failed while this DM was being sent, so it may have gone out: leave the claim for the
+    next run to take over, which looks in the DM before sending."""
+    mark(db, table, claim.delivery_id, status="sending", claimed_at=claim.taken_over or expired_claim())
+
+
+def release(db: Database, table: DeliveryTable, claims: Sequence[Claim]) -> None:
+    """Give claims back for the next run, when Slack is unreachable.
+
+    A fresh claim goes back to the queue. A claim taken over from a run that died stays as that
+    run left it, so the next run still looks in Slack before sending it.
+    """
+    fresh = [claim.delivery_id for claim in claims if claim.taken_over is None]
     with db.session() as session:
-        session.execute(
-            update(table)
-            .where(table.id.in_(delivery_ids), table.status == "sending")
-            .values(status="queued", claimed_at=None)
-        )
+        if fresh:
+            session.execute(
+                update(table)
+                .where(table.id.in_(fresh), table.status == "sending")
+                .values(status="queued", claimed_at=None)
+            )
+        for claim in claims:
+            if claim.taken_over is not None:
+                session.execute(update(table).where(table.id == claim.delivery_id).values(claimed_at=claim.taken_over))

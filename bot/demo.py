@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.db import Database
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion
-from bot.messenger import MessageRef
+from bot.messenger import DeliveryKind, MessageRef
 from bot.migrate import upgrade
 from bot.explainers.library import Library, load_library
 from bot.explainers.service import record_feedback, run_explainer_job
@@ -76,21 +76,31 @@ class MemoryMessenger:
     questions: list[CouncilQuestion] = field(default_factory=list)
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (channel, title, png)
     digests: list[Digest] = field(default_factory=list)
+    delivered: dict[tuple[str, int], MessageRef] = field(default_factory=dict)  # (kind, delivery id)
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
         self.inbox.setdefault(user_id, []).append(pulse)
-        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000100")
+        return self._delivered("pulse", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000100"))
 
     def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
         pass
 
     def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
         self.reminders += 1
-        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000200")
+        return self._delivered("reminder", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000200"))
 
     def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
         self.explainers.setdefault(user_id, []).append(explainer)
-        return MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000300")
+        return self._delivered("explainer", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000300"))
+
+    def find_delivery(
+        self, user_id: str, *, delivery_id: int, kind: DeliveryKind, since: dt.datetime
+    ) -> MessageRef | None:
+        return self.delivered.get((kind, delivery_id))
+
+    def _delivered(self, kind: DeliveryKind, delivery_id: int, ref: MessageRef) -> MessageRef:
+        self.delivered[(kind, delivery_id)] = ref
+        return ref
 
     def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
         self.questions.append(question)

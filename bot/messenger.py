@@ -5,8 +5,9 @@ bot/slack/ implements it over the Web API; the demo renders to the terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from bot.reports.digest_model import Digest
@@ -21,6 +22,10 @@ class MessageRef:
 
     channel: str
     ts: str
+
+
+# What a DM the fan-out sends is; with the delivery id it names the message in its metadata.
+DeliveryKind = Literal["pulse", "reminder", "explainer"]
 
 
 class DeliveryFailed(Exception):
@@ -40,6 +45,13 @@ class Messenger(Protocol):
     def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef: ...
 
     def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef: ...
+
+    def find_delivery(
+        self, user_id: str, *, delivery_id: int, kind: DeliveryKind, since: dt.datetime
+    ) -> MessageRef | None:
+        """The DM sent for this delivery since `since`, if there is one: after a crash mid-send,
+        the conversation itself says whether the message went out."""
+        ...
 
     def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef: ...
 

@@ -7,6 +7,7 @@ path (serialisation, retries, timeouts) while seeing every call and injecting fa
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -71,6 +72,24 @@ class _Fault:
     status: int
     retry_after: int | None
     error: str | None
+    processed: bool = False  # the call takes effect (a message is posted) before the fault
+    drop: bool = False  # the connection closes without an answer
+
+
+@dataclass
+class _Delay:
+    seconds: float
+    processed: bool  # the call takes effect first, then the answer is late
+
+
+@dataclass
+class _RateLimit:
+    """A fixed window, as Slack's per-minute tiers: `limit` calls per `window` seconds."""
+
+    limit: int
+    window: float
+    started: float = 0.0
+    used: int = 0
 
 
 class FakeSlack:
@@ -83,7 +102,10 @@ class FakeSlack:
         self.url = ""
         self._changed = threading.Condition(threading.RLock())
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
-        self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._delays: dict[str, deque[_Delay]] = defaultdict(deque)
+        self._limits: dict[str, _RateLimit] = {}
+        self._hooks: dict[tuple[str, int], Callable[[], None]] = {}
+        self._processed: dict[str, int] = defaultdict(int)
         self._stopping = threading.Event()
         self._last_ts = 0
         self._counter = 0
@@ -185,13 +207,37 @@ class FakeSlack:
         retry_after: int | None = None,
         times: int = 1,
         error: str | None = None,
+        processed: bool = False,
     ) -> None:
+        """The next `times` calls fail. `processed` faults come after the call took effect: the
+        message is posted but the answer is an error, as when Slack fails late."""
         with self._changed:
-            self._faults[method].extend(_Fault(status, retry_after, error) for _ in range(times))
+            self._faults[method].extend(_Fault(status, retry_after, error, processed) for _ in range(times))
 
-    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+    def drop(self, method: str, *, times: int = 1, processed: bool = True) -> None:
+        """The next `times` calls get no answer at all: the connection closes (after the call took
+        effect, unless `processed` is False)."""
         with self._changed:
-            self._delays[method].extend([seconds] * times)
+            self._faults[method].extend(_Fault(0, None, None, processed, drop=True) for _ in range(times))
+
+    def slow(self, method: str, seconds: float, times: int = 1, *, processed: bool = False) -> None:
+        """The next `times` calls are answered `seconds` late; `processed` ones take effect at once."""
+        with self._changed:
+            self._delays[method].extend(_Delay(seconds, processed) for _ in range(times))
+
+    def rate_limit(self, method: str, limit: int, window: float = 60.0) -> None:
+        """Allow `limit` calls per `window` seconds; beyond that, 429 with the wait in Retry-After."""
+        with self._changed:
+            self._limits[method] = _RateLimit(limit, window)
+
+    def when_processed(self, method: str, nth: int, action: Callable[[], None]) -> None:
+        """Run `action` once the `nth` call of `method` has taken effect, before it is answered."""
+        with self._changed:
+            self._hooks[(method, nth)] = action
+
+    def messages_with_metadata(self, channel: str) -> list[dict]:
+        with self._changed:
+            return [m for m in self.messages.get(self.dm_channel(channel), []) if m.get("metadata")]
 
     def response_url(self, name: str = "r") -> str:
         return f"{self.base}/response/{name}"
@@ -208,12 +254,35 @@ class FakeSlack:
             queue = self._faults.get(method)
             return queue.popleft() if queue else None
 
-    def delay(self, method: str) -> None:
+    def take_delay(self, method: str) -> _Delay | None:
         with self._changed:
             queue = self._delays.get(method)
-            seconds = queue.popleft() if queue else 0.0
-        if seconds:
-            self._stopping.wait(seconds)
+            return queue.popleft() if queue else None
+
+    def wait(self, delay: _Delay | None) -> None:
+        if delay is not None and delay.seconds:
+            self._stopping.wait(delay.seconds)
+
+    def rate_limited(self, method: str) -> int | None:
+        """Seconds to wait when this call is over the method's rate limit, else None."""
+        with self._changed:
+            limit = self._limits.get(method)
+            if limit is None:
+                return None
+            clock = time.monotonic()
+            if clock - limit.started >= limit.window:
+                limit.started, limit.used = clock, 0
+            if limit.used < limit.limit:
+                limit.used += 1
+                return None
+            return max(1, math.ceil(limit.started + limit.window - clock))
+
+    def processed(self, method: str) -> None:
+        with self._changed:
+            self._processed[method] += 1
+            action = self._hooks.pop((method, self._processed[method]), None)
+        if action is not None:
+            action()
 
     def answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         handler = _METHODS.get(method)
@@ -381,13 +450,18 @@ def _conversations_history(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
     def in_range(ts: float) -> bool:
         return oldest <= ts <= latest if inclusive else oldest < ts < latest
 
+    cursor = str(params.get("cursor") or "0")
+    if not cursor.isdigit():
+        raise SlackError("invalid_cursor")
+    start = int(cursor)
     found = [m for m in reversed(fake.messages.get(channel, [])) if in_range(float(m["ts"]))]
     with_metadata = _truthy(params.get("include_all_metadata"))
     page = [
         {k: v for k, v in m.items() if v is not None and (with_metadata or k != "metadata")}
-        for m in found[:limit]
+        for m in found[start : start + limit]
     ]
-    return {"messages": page, "has_more": len(found) > limit, "response_metadata": {"next_cursor": ""}}
+    more = len(found) > start + limit
+    return {"messages": page, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def _view_answer(fake: FakeSlack, params: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
@@ -500,16 +574,31 @@ class _RequestHandler(BaseHTTPRequestHandler):
         bearer = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
         token = bearer or params.get("token")
         self.fake.record(Call(method, params, path, headers, token))
+        wait = self.fake.rate_limited(method)
+        if wait is not None:
+            self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+            return
         fault = self.fake.take_fault(method)  # faults go to calls in arrival order, delayed or not
-        self.fake.delay(method)
-        if fault is not None and fault.error is not None:
+        delay = self.fake.take_delay(method)
+        if delay is not None and not delay.processed:
+            self.fake.wait(delay)
+        answer: dict[str, Any] = {}
+        if fault is None or fault.processed:
+            answer = self.fake.answer(method, params, token)
+            if answer.get("ok"):
+                self.fake.processed(method)
+        if delay is not None and delay.processed:
+            self.fake.wait(delay)
+        if fault is None:
+            self._send(200, answer)
+        elif fault.drop:
+            self.close_connection = True  # the socket closes with nothing written
+        elif fault.error is not None:
             self._send(200, {"ok": False, "error": fault.error})
-        elif fault is not None:
+        else:
             extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             error = "ratelimited" if fault.status == 429 else "service_unavailable"
             self._send(fault.status, {"ok": False, "error": error}, extra)
-        else:
-            self._send(200, self.fake.answer(method, params, token))
 
     def _upload(self, file_id: str, body: bytes, headers: Headers) -> None:
         self.fake.record(Call("upload", {"file_id": file_id, "length": len(body)}, self.path, headers, None))

@@ -32,6 +32,7 @@ from bot.models import (
 )
 from bot.settings import Settings, Weekday, load_settings
 from bot.slack.app import Services, make_services
+from bot.slack.messenger import DELIVERY_ATTEMPTS
 from bot.surveys.service import pause, resume
 from bot.weeks import UTC, IsoWeek
 from tests import factories
@@ -419,9 +420,9 @@ def test_away_people_are_held_back_until_they_return(services: Services, slack: 
 
 
 def test_slack_outage_leaves_the_explainer_queued_for_the_next_run(services: Services, slack: FakeSlack, world: None) -> None:
-    slack.fail("chat.postMessage", error="internal_error")
+    slack.fail("chat.postMessage", error="internal_error", times=DELIVERY_ATTEMPTS)
     run = tick(services, f"{THURSDAY} 09:00")
-    assert run.sent == 0 and run.stopped == "internal_error"
+    assert run.sent == 0 and run.stopped == "slack answer lost: internal_error"
     slack.reset_calls()
     assert tick(services, f"{THURSDAY} 09:05").sent == 1
     assert recipients(slack) == ["UBERLIN"]
@@ -432,7 +433,7 @@ def test_an_explainer_that_never_went_out_comes_the_next_week_not_twice_in_one(
 ) -> None:
     rollout(db, "Forecast assistant", GO_LIVE, ["Sales"])
     factories.person(db, "UBERLIN", tz=BERLIN)
-    slack.fail("chat.postMessage", error="internal_error", times=2)
+    slack.fail("chat.postMessage", error="internal_error", times=2 * DELIVERY_ATTEMPTS)
     tick(services, f"{THURSDAY} 09:00")
     tick(services, "2026-11-27 16:55")  # Friday, still down; then the weekend
     slack.reset_calls()
@@ -469,7 +470,7 @@ def test_the_dm_names_its_delivery_in_message_metadata(services: Services, slack
 def test_an_explainer_removed_from_the_library_before_sending_is_not_sent(
     services: Services, slack: FakeSlack, world: None, db: Database, tmp_path: Path
 ) -> None:
-    slack.fail("chat.postMessage", error="internal_error")
+    slack.fail("chat.postMessage", error="internal_error", times=DELIVERY_ATTEMPTS)
     tick(services, f"{THURSDAY} 09:00")  # queued, not sent
     smaller = library_of(tmp_path, {"key": "replacement", "title": "Replacement"})
     slack.reset_calls()

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.models import Person, PulseRound
 from bot.settings import Settings
 from bot.slack.app import Services, make_services
+from bot.slack.messenger import DELIVERY_ATTEMPTS
 from bot.surveys.service import (
     ReminderRun,
     pause,
@@ -273,9 +274,9 @@ def test_a_person_away_gets_the_reminder_when_back(services: Services, slack: Fa
 
 
 def test_a_slack_hiccup_leaves_the_reminder_for_the_next_run(services: Services, slack: FakeSlack, round_id: int) -> None:
-    slack.fail("chat.postMessage", error="internal_error")
+    slack.fail("chat.postMessage", error="internal_error", times=DELIVERY_ATTEMPTS)
     run = remind(services, REMINDER_DUE)
-    assert (run.reminded, run.stopped) == (0, "internal_error")
+    assert (run.reminded, run.stopped) == (0, "slack answer lost: internal_error")
     assert remind(services, "2026-11-26 09:05").reminded == 2
     assert remind(services, "2026-11-26 09:10").reminded == 0
     # Each silent person ends up with their pulse and exactly one reminder in their DM.

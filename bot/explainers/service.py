@@ -12,23 +12,23 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upsert
 from bot.delivery import (
-    CLAIM_BATCH,
-    CLAIM_LEASE,
+    Claim,
+    claim_rows,
     due_weeks,
-    mark,
     not_away,
     not_paused,
-    release,
+    send_claimed,
+    taken_over,
 )
 from bot.errors import PulseError
 from bot.explainers.library import Explainer, Library, within_team
 from bot.explainers.views import CouncilQuestion, QuestionReceipt
-from bot.messenger import DeliveryFailed, Messenger
+from bot.messenger import DeliveryFailed, MessageRef, Messenger
 from bot.models import (
     QUESTION_MAX_CHARS,
     ExplainerDelivery,
@@ -136,6 +136,7 @@ class ExplainerRun:
     weeks: list[str] = field(default_factory=list)
     queued: int = 0
     sent: int = 0
+    recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     held_away: int = 0
     up_to_date: int = 0  # due, but nothing unread fits them (yet)
@@ -147,6 +148,7 @@ class ExplainerRun:
             f"explainers {weeks}: sent {self.sent}, failed {self.failed}, "
             f"held back while away {self.held_away}, nothing new for {self.up_to_date}"
         )
+        text += f", found already sent {self.recovered}" if self.recovered else ""
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
@@ -232,43 +234,35 @@ def _seen(session: Session, person_ids: list[int]) -> dict[int, frozenset[str]]:
 
 
 @dataclass(frozen=True)
-class _Claimed:
-    delivery_id: int
-    user_id: str
+class _ExplainerClaim(Claim):
     tz: str
     explainer_key: str
     week: IsoWeek
 
 
-def _claim(db: Database, at: dt.datetime) -> list[_Claimed]:
-    """Take a batch of queued deliveries for this process (SKIP LOCKED lets two clocks share)."""
-    with db.session() as session:
-        stale = at - CLAIM_LEASE
-        rows = session.execute(
-            select(
-                ExplainerDelivery.id,
-                Person.slack_user_id,
-                Person.tz,
-                ExplainerDelivery.explainer_key,
-                ExplainerDelivery.week,
-            )
-            .join(Person, Person.id == ExplainerDelivery.person_id)
-            .where(
-                or_(
-                    ExplainerDelivery.status == "queued",
-                    and_(ExplainerDelivery.status == "sending", ExplainerDelivery.claimed_at < stale),
-                ),
-            )
-            .order_by(ExplainerDelivery.id)
-            .limit(CLAIM_BATCH)
-            .with_for_update(of=ExplainerDelivery, skip_locked=True)
-        ).all()
-        ids = [row.id for row in rows]
-        if ids:
-            session.execute(
-                update(ExplainerDelivery).where(ExplainerDelivery.id.in_(ids)).values(status="sending", claimed_at=at)
-            )
-        return [_Claimed(row.id, row.slack_user_id, row.tz, row.explainer_key, IsoWeek.parse(row.week)) for row in rows]
+def _claim(db: Database) -> list[_ExplainerClaim]:
+    """Take a batch of queued deliveries for this run (another clock takes other batches)."""
+    query = select(
+        ExplainerDelivery.id,
+        ExplainerDelivery.status,
+        ExplainerDelivery.claimed_at,
+        Person.slack_user_id,
+        Person.tz,
+        ExplainerDelivery.explainer_key,
+        ExplainerDelivery.week,
+    ).join(Person, Person.id == ExplainerDelivery.person_id)
+    _, rows = claim_rows(db, ExplainerDelivery, query)
+    return [
+        _ExplainerClaim(
+            row.id,
+            row.slack_user_id,
+            taken_over(row),
+            tz=row.tz,
+            explainer_key=row.explainer_key,
+            week=IsoWeek.parse(row.week),
+        )
+        for row in rows
+    ]
 
 
 def _drop(db: Database, delivery_id: int) -> None:
@@ -278,28 +272,16 @@ def _drop(db: Database, delivery_id: int) -> None:
 
 
 def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.datetime, run: ExplainerRun) -> None:
-    while batch := _claim(db, at):
-        for index, claimed in enumerate(batch):
-            delivery_id = claimed.delivery_id
-            explainer = library.get(claimed.explainer_key)
-            # Slack was down until the person's week ended, or the explainer has left the library:
-            # rather than two explainers in one week, or a missing one, it waits for a later week.
-            if explainer is None or _week_is_over(claimed.tz, claimed.week, at):
-                _drop(db, delivery_id)
-                continue
-            try:
-                ref = messenger.send_explainer(claimed.user_id, explainer, delivery_id=delivery_id)
-            except DeliveryFailed as failure:
-                if not failure.permanent:
-                    release(db, ExplainerDelivery, [c.delivery_id for c in batch[index:]])
-                    run.stopped = failure.reason
-                    return
-                mark(db, ExplainerDelivery, delivery_id, status="failed", error=failure.reason[:100])
-                run.failed += 1
-                log.warning("explainers.delivery_failed delivery=%s reason=%s", delivery_id, failure.reason)
-                continue
-            mark(db, ExplainerDelivery, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
-            run.sent += 1
+    def send(claim: _ExplainerClaim) -> MessageRef | None:
+        explainer = library.get(claim.explainer_key)
+        # Slack was down until the person's week ended, or the explainer has left the library:
+        # rather than two explainers in one week, or a missing one, it waits for a later week.
+        if explainer is None or _week_is_over(claim.tz, claim.week, at):
+            _drop(db, claim.delivery_id)
+            return None
+        return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id)
+
+    send_claimed(db, ExplainerDelivery, messenger, "explainer", lambda: _claim(db), send, run, at)
 
 
 # ---------------------------------------------------------------- feedback

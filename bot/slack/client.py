@@ -28,6 +28,21 @@ def make_web_client(
     )
 
 
+def without_unsafe_retries(client: WebClient) -> WebClient:
+    """The same client, but a call that fails is not repeated, except after a 429.
+
+    A 5xx, a dropped connection or a timeout can come after Slack has already posted the message,
+    so repeating the call could post it twice; the caller decides instead (it looks first). A 429
+    is safe to repeat: Slack did nothing with the call.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[handler for handler in client.retry_handlers if isinstance(handler, RateLimitErrorRetryHandler)],
+    )
+
+
 def _retry_handlers(max_retries: int) -> list[RetryHandler]:
     # slack_sdk's own handlers: the rate-limit one waits as long as Slack's Retry-After asks,
     # the others back off exponentially. Only transient failures are retried; an

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import socket
+import time
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
-from bot.messenger import DeliveryFailed, MessageRef
+from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef
 from bot.slack.blocks.explainers import (
     council_question_message,
     council_question_text,
@@ -27,10 +31,22 @@ from bot.slack.blocks.pulse import (
 )
 from bot.reports.digest_model import Digest
 from bot.slack.blocks.digest import digest_message, digest_text
+from bot.slack.client import without_unsafe_retries
 from bot.slack.ids import DELIVERY_EVENT
 from bot.surveys.views import PulseView
+from bot.weeks import now
 
 log = logging.getLogger(__name__)
+
+# Slack's clock and ours may disagree a little: look back this much further than the claim.
+CLOCK_MARGIN = dt.timedelta(minutes=5)
+HISTORY_PAGE = 200
+# A DM whose answer was lost is looked for, then posted again, at most this many times in all.
+DELIVERY_ATTEMPTS = 3
+RETRY_PAUSE = 0.25  # seconds, growing with each attempt
+
+# Slack's own errors that can come after the message was posted.
+LATE_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
 
 CHART_FILENAME = "pulse-trends.png"
 
@@ -55,41 +71,62 @@ PERMANENT_ERRORS = frozenset(
 class SlackMessenger:
     def __init__(self, client: WebClient, *, min_group: int) -> None:
         self.client = client
+        self.once = without_unsafe_retries(client)
         self.min_group = min_group
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        return self._post(
+        return self._deliver(
             user_id,
+            delivery_id,
+            "pulse",
             text=pulse_text(pulse),
             blocks=pulse_message(pulse, min_group=self.min_group),
-            metadata={"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": "pulse"}},
         )
 
     def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
         self._call("chat_update", channel=ref.channel, ts=ref.ts, text=pulse_text(pulse), blocks=pulse_message(pulse, min_group=self.min_group))
 
     def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        return self._post(
-            user_id,
-            text=reminder_text(pulse),
-            blocks=reminder_message(pulse),
-            metadata={"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": "reminder"}},
+        return self._deliver(
+            user_id, delivery_id, "reminder", text=reminder_text(pulse), blocks=reminder_message(pulse)
         )
 
     def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
         view = ExplainerView(explainer)
-        return self._post(
+        return self._deliver(
             user_id,
+            delivery_id,
+            "explainer",
             text=explainer_text(view),
             blocks=explainer_message(view),
-            metadata={
-                "event_type": DELIVERY_EVENT,
-                "event_payload": {"delivery_id": delivery_id, "kind": "explainer", "explainer": explainer.key},
-            },
+            explainer=explainer.key,
         )
 
     def update_explainer(self, ref: MessageRef, view: ExplainerView) -> None:
         self._call("chat_update", channel=ref.channel, ts=ref.ts, text=explainer_text(view), blocks=explainer_message(view))
+
+    def find_delivery(
+        self, user_id: str, *, delivery_id: int, kind: DeliveryKind, since: dt.datetime
+    ) -> MessageRef | None:
+        # The DM channel is only known once opened; opening an existing one is harmless.
+        channel = self._call("conversations_open", users=user_id)["channel"]["id"]
+        oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
+        cursor: str | None = None
+        while True:
+            page = self._call(
+                "conversations_history",
+                channel=channel,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
+            for message in page.get("messages", []):
+                if _names_delivery(message.get("metadata"), delivery_id, kind):
+                    return MessageRef(channel=channel, ts=message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or cursor is None:
+                return None
 
     def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
         # No metadata naming the asker: the message must not carry what the text leaves out.
@@ -121,6 +158,45 @@ class SlackMessenger:
                 log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
         return ref
 
+    def _deliver(
+        self,
+        user_id: str,
+        delivery_id: int,
+        kind: DeliveryKind,
+        *,
+        text: str,
+        blocks: list[Any],
+        **details: str,
+    ) -> MessageRef:
+        """Post a delivery's DM once. When Slack's answer is lost (a 5xx, a dropped connection, a
+        timeout) the message may have been posted all the same: look in the DM before posting
+        again, so a retry never doubles it."""
+        metadata = _delivery_metadata(delivery_id, kind, **details)
+        since = now()
+        reason = ""
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                response = self.once.chat_postMessage(channel=user_id, text=text, blocks=blocks, metadata=metadata)
+                return MessageRef(channel=response["channel"], ts=response["ts"])
+            except SlackApiError as error:
+                code = str(error.response.get("error", "unknown_error"))
+                if error.response.status_code < 500 and code not in LATE_ERRORS:
+                    raise DeliveryFailed(code, permanent=code in PERMANENT_ERRORS) from None
+                reason = code
+            except (SlackClientError, OSError) as error:
+                if _never_reached_slack(error):
+                    raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None
+                reason = type(error).__name__
+            log.info("%s.answer_lost delivery=%s attempt=%s reason=%s", kind, delivery_id, attempt, reason)
+            if attempt == DELIVERY_ATTEMPTS:
+                break
+            time.sleep(RETRY_PAUSE * attempt)
+            found = self.find_delivery(user_id, delivery_id=delivery_id, kind=kind, since=since)
+            if found is not None:
+                return found
+        # Whether the last attempt was posted is unknown: the fan-out leaves the claim to be looked up.
+        raise DeliveryFailed(f"slack answer lost: {reason}", permanent=False)
+
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
         response = self._call("chat_postMessage", channel=channel, **kwargs)
         return MessageRef(channel=response["channel"], ts=response["ts"])
@@ -134,3 +210,20 @@ class SlackMessenger:
         except (SlackClientError, OSError) as error:
             # Retries already happened in slack_sdk's handlers: Slack is unreachable for now.
             raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None
+
+
+def _delivery_metadata(delivery_id: int, kind: DeliveryKind, **extra: str) -> dict[str, Any]:
+    return {"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": kind, **extra}}
+
+
+def _names_delivery(metadata: Any, delivery_id: int, kind: DeliveryKind) -> bool:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != DELIVERY_EVENT:
+        return False
+    payload = metadata.get("event_payload") or {}
+    return payload.get("delivery_id") == delivery_id and payload.get("kind") == kind
+
+
+def _never_reached_slack(error: Exception) -> bool:
+    """True when the call cannot have reached Slack, so nothing was posted."""
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)

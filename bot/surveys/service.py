@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import Database, upsert
 from bot.delivery import (
     CLAIM_BATCH,
     CLAIM_LEASE,
+    Claim,
+    claim_rows,
     due_weeks,
-    mark,
+    expired_claim,
     not_away,
     not_paused,
-    release,
+    send_claimed,
+    taken_over,
     within_sending_hours,
 )
 from bot.errors import InvalidAnswer, PulseError, RoundClosed
@@ -85,6 +90,7 @@ class PulseRun:
     weeks: list[str] = field(default_factory=list)
     queued: int = 0
     sent: int = 0
+    recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     held_away: int = 0
     stopped: str | None = None
@@ -92,6 +98,7 @@ class PulseRun:
     def summary(self) -> str:
         weeks = ", ".join(self.weeks) or "no round due"
         text = f"pulse {weeks}: sent {self.sent}, failed {self.failed}, held back while away {self.held_away}"
+        text += f", found already sent {self.recovered}" if self.recovered else ""
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
@@ -108,50 +115,39 @@ def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: lis
     return len(rows), held
 
 
-def _claim(db: Database, at: dt.datetime) -> list[tuple[int, str, PulseRound]]:
-    """Take a batch of queued deliveries for this process (SKIP LOCKED lets two clocks share)."""
+@dataclass(frozen=True)
+class _PulseClaim(Claim):
+    pulse_round: PulseRound
+
+
+def _claim(db: Database, at: dt.datetime) -> list[_PulseClaim]:
+    """Take a batch of queued deliveries for this run (another clock takes other batches)."""
+    query = (
+        select(Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id)
+        .join(Person, Person.id == Delivery.person_id)
+        .join(PulseRound, PulseRound.id == Delivery.round_id)
+        .where(PulseRound.closes_at > at)
+    )
+    _, rows = claim_rows(db, Delivery, query)
+    if not rows:
+        return []
     with db.session() as session:
-        stale = at - CLAIM_LEASE
-        rows = session.execute(
-            select(Delivery.id, Person.slack_user_id, Delivery.round_id)
-            .join(Person, Person.id == Delivery.person_id)
-            .join(PulseRound, PulseRound.id == Delivery.round_id)
-            .where(
-                PulseRound.closes_at > at,
-                or_(Delivery.status == "queued", and_(Delivery.status == "sending", Delivery.claimed_at < stale)),
-            )
-            .order_by(Delivery.id)
-            .limit(CLAIM_BATCH)
-            .with_for_update(of=Delivery, skip_locked=True)
-        ).all()
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(status="sending", claimed_at=at))
         # The question set is loaded with the round: views are built after the session closes.
         claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
         rounds = {r.id: r for r in session.scalars(claimed.where(PulseRound.id.in_({row.round_id for row in rows})))}
-        return [(row.id, row.slack_user_id, rounds[row.round_id]) for row in rows]
+    return [
+        _PulseClaim(row.id, row.slack_user_id, taken_over(row), pulse_round=rounds[row.round_id]) for row in rows
+    ]
 
 
 def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun) -> None:
     views: dict[int, PulseView] = {}
-    while batch := _claim(db, at):
-        for delivery_id, user_id, pulse_round in batch:
-            view = views.setdefault(pulse_round.id, blank_view(pulse_round))
-            try:
-                ref = messenger.send_pulse(user_id, view, delivery_id=delivery_id)
-            except DeliveryFailed as failure:
-                if not failure.permanent:
-                    release(db, Delivery, [d for d, _, _ in batch if d >= delivery_id])
-                    run.stopped = failure.reason
-                    return
-                mark(db, Delivery, delivery_id, status="failed", error=failure.reason[:100])
-                run.failed += 1
-                log.warning("pulse.delivery_failed delivery=%s reason=%s", delivery_id, failure.reason)
-                continue
-            mark(db, Delivery, delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
-            run.sent += 1
+
+    def send(claim: _PulseClaim) -> MessageRef:
+        view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
+        return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id)
+
+    send_claimed(db, Delivery, messenger, "pulse", lambda: _claim(db, at), send, run, at)
 
 
 def run_pulse_job(
@@ -189,11 +185,13 @@ def run_pulse_job(
 @dataclass
 class ReminderRun:
     reminded: int = 0
+    recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     stopped: str | None = None
 
     def summary(self) -> str:
         text = f"reminders: sent {self.reminded}, failed {self.failed}"
+        text += f", found already sent {self.recovered}" if self.recovered else ""
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
@@ -202,6 +200,92 @@ def _reminder_due(schedule: Schedule, tz: str, at: dt.datetime, *, force: bool) 
         return True
     local = local_now(tz, at)
     return local.isoweekday() in schedule.workdays and within_sending_hours(schedule, local, schedule.pulse_time)
+
+
+def _reminder_claimable(claim_time: dt.datetime) -> ColumnElement[bool]:
+    """Not reminded yet, or claimed by a run that has since died (its lease ran out)."""
+    return or_(
+        Delivery.reminder_status.is_(None),
+        and_(Delivery.reminder_status == "sending", Delivery.reminded_at < claim_time - CLAIM_LEASE),
+    )
+
+
+@dataclass(frozen=True)
+class _ReminderClaim(Claim):
+    round_id: int
+
+
+def _due_reminders(
+    db: Database, behaviour: Behaviour, key: bytes, at: dt.datetime, *, force: bool, week: IsoWeek | None
+) -> tuple[list[_ReminderClaim], dict[int, PulseView]]:
+    """Who is due a reminder now: sent the pulse a while ago, not answered, not reminded yet."""
+    delay = behaviour.schedule.reminder_after_hours
+    with db.session() as session:
+        query = (
+            select(Delivery, Person.slack_user_id, Person.tz)
+            .join(Person, Person.id == Delivery.person_id)
+            .join(PulseRound, PulseRound.id == Delivery.round_id)
+            .where(
+                Delivery.status == "sent",
+                _reminder_claimable(now()),
+                PulseRound.closes_at > at,
+                Person.active.is_(True),
+                not_paused(at),
+                not_away(at),
+            )
+            .order_by(Delivery.id)
+        )
+        if week is not None:
+            query = query.where(PulseRound.week == str(week))
+        if not force and delay is not None:
+            query = query.where(Delivery.sent_at <= at - dt.timedelta(hours=delay))
+        candidates = session.execute(query).all()
+        answered: dict[int, set[str]] = {}
+        for round_id in {d.round_id for d, _, _ in candidates}:
+            answered[round_id] = set(session.scalars(select(Response.pseudonym).where(Response.round_id == round_id)))
+        due = [
+            _ReminderClaim(
+                delivery.id,
+                user_id,
+                taken_over=delivery.reminded_at if delivery.reminder_status == "sending" else None,
+                round_id=delivery.round_id,
+            )
+            for delivery, user_id, tz in candidates
+            if pseudonym(key, user_id) not in answered[delivery.round_id]
+            and _reminder_due(behaviour.schedule, tz, at, force=force)
+        ]
+        rounds = {d.round_id: d.round for d, _, _ in candidates}
+        views = {round_id: blank_view(pulse_round) for round_id, pulse_round in rounds.items()}
+    return due, views
+
+
+def _claim_reminders(db: Database, due: Sequence[_ReminderClaim]) -> list[_ReminderClaim]:
+    """Claim a batch just before sending it: a second run (or clock) finds nothing left to remind."""
+    claim_time = now()
+    with db.session() as session:
+        claimed = set(
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([d.delivery_id for d in due]), _reminder_claimable(claim_time))
+                .values(reminder_status="sending", reminded_at=claim_time)
+                .returning(Delivery.id)
+            ).scalars()
+        )
+    return [claim for claim in due if claim.delivery_id in claimed]
+
+
+def _mark_reminders(db: Database, claims: Sequence[_ReminderClaim], **values: object) -> None:
+    with db.session() as session:
+        session.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
+
+
+def _give_back_reminders(db: Database, in_flight: _ReminderClaim, untried: Sequence[_ReminderClaim]) -> None:
+    """For the next run. The reminder Slack failed on may have gone out, and one taken over from a
+    run that died may have too: both stay claimed past their lease, so the next run looks first."""
+    _mark_reminders(db, [c for c in untried if c.taken_over is None], reminder_status=None, reminded_at=None)
+    for claim in [in_flight, *untried]:
+        if claim is in_flight or claim.taken_over is not None:
+            _mark_reminders(db, [claim], reminded_at=claim.taken_over or expired_claim())
 
 
 def run_reminder_job(
@@ -217,63 +301,32 @@ def run_reminder_job(
     """One reminder, a while after the pulse, to those who have neither answered nor skipped."""
     at = at or now()
     run = ReminderRun()
-    delay = behaviour.schedule.reminder_after_hours
-    if delay is None:
+    if behaviour.schedule.reminder_after_hours is None:
         return run
-    with db.session() as session:
-        query = (
-            select(Delivery, Person.slack_user_id, Person.tz)
-            .join(Person, Person.id == Delivery.person_id)
-            .join(PulseRound, PulseRound.id == Delivery.round_id)
-            .where(
-                Delivery.status == "sent",
-                Delivery.reminded_at.is_(None),
-                PulseRound.closes_at > at,
-                Person.active.is_(True),
-                not_paused(at),
-                not_away(at),
-            )
-        )
-        if week is not None:
-            query = query.where(PulseRound.week == str(week))
-        if not force:
-            query = query.where(Delivery.sent_at <= at - dt.timedelta(hours=delay))
-        candidates = session.execute(query).all()
-        answered: dict[int, set[str]] = {}
-        for round_id in {d.round_id for d, _, _ in candidates}:
-            answered[round_id] = set(session.scalars(select(Response.pseudonym).where(Response.round_id == round_id)))
-        due = [
-            (delivery, user_id)
-            for delivery, user_id, tz in candidates
-            if pseudonym(key, user_id) not in answered[delivery.round_id]
-            and _reminder_due(behaviour.schedule, tz, at, force=force)
-        ]
-        # Claim before sending: a second run (or a second clock) finds nothing left to remind.
-        claimed = session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([d.id for d, _ in due]), Delivery.reminded_at.is_(None))
-            .values(reminded_at=at)
-            .returning(Delivery.id)
-        ).scalars().all()
-        rounds = {d.round_id: d.round for d, _ in due}
-        views = {round_id: blank_view(r) for round_id, r in rounds.items()}
-    claimed_ids = set(claimed)
-    pending = [(delivery, user_id) for delivery, user_id in due if delivery.id in claimed_ids]
-    for position, (delivery, user_id) in enumerate(pending):
-        try:
-            messenger.send_reminder(user_id, views[delivery.round_id], delivery_id=delivery.id)
-        except DeliveryFailed as failure:
-            if failure.permanent:
-                run.failed += 1
-                continue
-            # Give back this reminder and every one claimed but not yet tried, for the next run.
-            unsent = [d.id for d, _ in pending[position:]]
-            with db.session() as session:
-                session.execute(update(Delivery).where(Delivery.id.in_(unsent)).values(reminded_at=None))
-            run.stopped = failure.reason
+    due, views = _due_reminders(db, behaviour, key, at, force=force, week=week)
+    for start in range(0, len(due), CLAIM_BATCH):
+        claims = _claim_reminders(db, due[start : start + CLAIM_BATCH])
+        for position, claim in enumerate(claims):
+            try:
+                if claim.taken_over is not None and messenger.find_delivery(
+                    claim.user_id, delivery_id=claim.delivery_id, kind="reminder", since=claim.taken_over
+                ):
+                    run.recovered += 1
+                else:
+                    messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id)
+                    run.reminded += 1
+            except DeliveryFailed as failure:
+                if failure.permanent:
+                    _mark_reminders(db, [claim], reminder_status="failed")
+                    run.failed += 1
+                    continue
+                _give_back_reminders(db, claim, claims[position + 1 :])
+                run.stopped = failure.reason
+                break
+            _mark_reminders(db, [claim], reminder_status="sent")
+        if run.stopped:
             break
-        run.reminded += 1
-    log.info("reminders.run reminded=%s failed=%s", run.reminded, run.failed)
+    log.info("reminders.run reminded=%s recovered=%s failed=%s", run.reminded, run.recovered, run.failed)
     return run
 
 

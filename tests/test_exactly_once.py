@@ -1,0 +1,321 @@
+"""Each weekly DM reaches each person exactly once: through 429s, 5xx, lost answers and slow
+answers from Slack, through two schedulers running at once, and through a process killed half-way.
+
+Tuesday 24 November 2026 09:00 UTC is 10:00 in Berlin, when the pulse of 2026-W48 goes out.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.explainers.library import load_library
+from bot.explainers.service import run_explainer_job
+from bot.models import Delivery, ExplainerDelivery
+from bot.rollouts.service import add_rollout
+from bot.settings import Settings
+from bot.slack.app import Services, make_services
+from bot.slack.client import make_web_client
+from bot.slack.messenger import SlackMessenger
+from bot.surveys.service import PulseRun, run_pulse_job, run_reminder_job
+from bot.weeks import IsoWeek
+from tests import factories
+from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY
+from tests.slack_server import FakeSlack
+
+BERLIN = "Europe/Berlin"
+PULSE_GOES_OUT = "2026-11-24 09:00"
+REMINDER_DUE = "2026-11-26 09:00"  # 48 hours later
+
+
+@pytest.fixture
+def services(settings: Settings, db: Database) -> Services:
+    return make_services(settings, db)
+
+
+def people(db: Database, count: int, prefix: str = "U") -> list[str]:
+    user_ids = [f"{prefix}{index:04d}X" for index in range(count)]
+    for user_id in user_ids:
+        factories.person(db, user_id, tz=BERLIN)
+    return user_ids
+
+
+def dms(slack: FakeSlack, kind: str) -> Counter[str]:
+    """How many DMs of this kind each person has in Slack, by user id."""
+    found: Counter[str] = Counter()
+    for channel, messages in slack.messages.items():
+        for message in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("kind") == kind:
+                found["U" + channel[1:]] += 1
+    return found
+
+
+def send_pulse(services: Services, messenger: SlackMessenger | None = None, when: str = PULSE_GOES_OUT) -> PulseRun:
+    with freeze_time(when):
+        return run_pulse_job(services.db, messenger or services.messenger, services.behaviour)
+
+
+def statuses(db: Database) -> Counter[str]:
+    with db.session() as session:
+        return Counter(session.scalars(select(Delivery.status)))
+
+
+def on_post(slack: FakeSlack, nth: int, action: Callable[[], None]) -> None:
+    slack.when_processed("chat.postMessage", nth, action)
+
+
+# ---------------------------------------------------------------- Slack's faults
+
+
+LOST_ANSWERS = {
+    "a 500 after posting": lambda slack: slack.fail("chat.postMessage", status=500, processed=True),
+    "a dropped connection after posting": lambda slack: slack.drop("chat.postMessage"),
+    "internal_error after posting": lambda slack: slack.fail("chat.postMessage", error="internal_error", processed=True),
+}
+
+
+@pytest.mark.parametrize("lose", LOST_ANSWERS.values(), ids=LOST_ANSWERS.keys())
+def test_a_pulse_posted_but_not_acknowledged_is_found_in_the_dm_not_sent_again(
+    services: Services, slack: FakeSlack, db: Database, lose: Callable[[FakeSlack], None]
+) -> None:
+    everyone = people(db, 5)
+    on_post(slack, 2, lambda: lose(slack))  # the third DM is posted, but Slack's answer is lost
+
+    run = send_pulse(services)
+
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert run.sent == 5 and run.stopped is None
+    assert statuses(db) == Counter({"sent": 5})
+    # It was found by reading that person's DM with the metadata naming the delivery.
+    assert [call.params["channel"] for call in slack.calls_to("conversations.history")] == ["D0002X"]
+    assert slack.calls_to("conversations.history")[0].params["include_all_metadata"] in ("1", "true", True)
+
+
+def test_a_pulse_refused_with_a_5xx_before_posting_is_sent_again_once(
+    services: Services, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 3)
+    slack.fail("chat.postMessage", status=503)
+    slack.drop("chat.postMessage", processed=False)
+
+    run = send_pulse(services)
+
+    assert run.sent == 3
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert len(slack.calls_to("chat.postMessage")) == 5  # two refused, then three posted
+
+
+def test_an_answer_slower_than_the_client_waits_does_not_double_the_dm(
+    services: Services, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 3)
+    impatient = SlackMessenger(make_web_client(BOT_TOKEN, slack.url, timeout=1), min_group=5)
+    slack.slow("chat.postMessage", 2.0, processed=True)  # posted at once, answered after the client gave up
+
+    run = send_pulse(services, impatient)
+
+    assert run.sent == 3
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert statuses(db) == Counter({"sent": 3})
+
+
+def test_a_fan_out_through_every_kind_of_fault_reaches_everyone_once(
+    services: Services, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 30)
+    # In arrival order: rate limited twice, refused, posted-then-500, dropped, slow, refused again.
+    slack.fail("chat.postMessage", status=429, retry_after=0, times=2)
+    slack.fail("chat.postMessage", status=503)
+    slack.fail("chat.postMessage", status=500, processed=True)
+    slack.drop("chat.postMessage")
+    slack.slow("chat.postMessage", 0.2, times=5)
+    slack.fail("chat.postMessage", status=502)
+    slack.fail("conversations.history", status=429, retry_after=0)  # the look-up is rate limited too
+
+    run = send_pulse(services)
+
+    assert run.sent == 30 and run.failed == 0 and run.stopped is None
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert statuses(db) == Counter({"sent": 30})
+
+
+def test_when_slack_stays_down_the_dm_it_may_have_posted_is_looked_for_on_the_next_run(
+    services: Services, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 4)
+    # The first DM is posted but Slack answers 500, and then cannot even say what it posted.
+    slack.fail("chat.postMessage", status=500, processed=True)
+    slack.fail("conversations.open", error="internal_error")
+
+    first = send_pulse(services)
+    assert first.stopped == "internal_error"
+    assert first.sent == 0
+    assert dms(slack, "pulse") == Counter({everyone[0]: 1})  # posted, though Slack said otherwise
+
+    second = send_pulse(services, when="2026-11-24 09:15")
+
+    assert (second.sent, second.recovered) == (3, 1)
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert statuses(db) == Counter({"sent": 4})
+
+
+def test_a_reminder_whose_answer_was_lost_is_not_sent_twice(services: Services, slack: FakeSlack, db: Database) -> None:
+    everyone = people(db, 3)
+    send_pulse(services)
+    slack.drop("chat.postMessage")
+
+    with freeze_time(REMINDER_DUE):
+        run = run_reminder_job(services.db, services.messenger, services.behaviour, services.key)
+
+    assert run.reminded == 3
+    assert dms(slack, "reminder") == Counter({user_id: 1 for user_id in everyone})
+
+
+def test_an_explainer_whose_answer_was_lost_is_not_sent_twice(services: Services, slack: FakeSlack, db: Database) -> None:
+    everyone = people(db, 3)  # in Sales, which went live on Monday
+    add_rollout(db, "Forecast assistant", IsoWeek.parse("2026-W48").day(1), ["Sales"])
+    slack.fail("chat.postMessage", status=500, processed=True)
+
+    with freeze_time("2026-11-26 09:00"):  # Thursday, explainer day
+        run = run_explainer_job(services.db, services.messenger, services.behaviour, load_library())
+
+    assert run.sent == 3
+    assert dms(slack, "explainer") == Counter({user_id: 1 for user_id in everyone})
+    with db.session() as session:
+        assert set(session.scalars(select(ExplainerDelivery.status))) == {"sent"}
+
+
+# ---------------------------------------------------------------- two schedulers
+
+
+def test_two_schedulers_at_once_split_the_fan_out_and_send_each_dm_once(
+    settings: Settings, database_url: str, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 450)  # more than two claim batches
+    slack.slow("chat.postMessage", 0.002, times=450)  # long enough for the two runs to overlap
+    clocks = [Database(database_url), Database(database_url)]  # as two processes: own connections
+    runs: list[PulseRun] = []
+    start = threading.Barrier(2)
+
+    def scheduler(database: Database) -> None:
+        clock_services = make_services(settings, database)
+        start.wait()
+        runs.append(run_pulse_job(database, clock_services.messenger, clock_services.behaviour))
+
+    with freeze_time(PULSE_GOES_OUT):
+        threads = [threading.Thread(target=scheduler, args=(database,)) for database in clocks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    for database in clocks:
+        database.dispose()
+
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert len(slack.calls_to("chat.postMessage")) == 450
+    assert len(runs) == 2 and all(run.sent > 0 for run in runs)  # both took a share
+    assert sum(run.sent for run in runs) == 450
+    assert statuses(db) == Counter({"sent": 450})
+
+
+# ---------------------------------------------------------------- a real process, killed
+
+
+CHILD = """
+import sys
+from freezegun import freeze_time
+from bot.cli import main
+with freeze_time(sys.argv[1]):
+    main(["jobs", "run", sys.argv[2]])
+"""
+
+
+def run_job_process(database_url: str, slack: FakeSlack, when: str, job: str) -> subprocess.Popen[str]:
+    """`pulse jobs run JOB` in a process of its own, at a frozen time, as the clock would run it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.url,
+        "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "PULSE_COUNCIL_CHANNEL": "CCOUNCIL",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, when, job],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], when: str) -> tuple[int, str, str]:
+    # Slack's clock (the local server's message timestamps) reads the same time as the process's.
+    with freeze_time(when):
+        out, err = process.communicate()
+    return process.returncode, out, err
+
+
+def run_to_end(database_url: str, slack: FakeSlack, when: str, job: str) -> tuple[int, str, str]:
+    return finish(run_job_process(database_url, slack, when, job), when)
+
+
+def kill_after_post(slack: FakeSlack, nth: int, process: subprocess.Popen[str]) -> None:
+    """SIGKILL the process once its nth DM is posted, before Slack's answer reaches it."""
+    on_post(slack, nth, lambda: os.kill(process.pid, signal.SIGKILL))
+
+
+def test_a_pulse_run_killed_half_way_and_restarted_sends_no_dm_twice_and_misses_none(
+    database_url: str, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 12)
+
+    killed = run_job_process(database_url, slack, PULSE_GOES_OUT, "pulse")
+    kill_after_post(slack, 7, killed)
+    code, _, _ = finish(killed, PULSE_GOES_OUT)
+    assert code == -signal.SIGKILL
+    assert sum(dms(slack, "pulse").values()) == 7
+    assert statuses(db) == Counter({"sent": 6, "sending": 6})  # the 7th went out, unrecorded
+
+    # Restarted at once: the dead run's claims are still within their lease, so nothing is sent.
+    code, out, _ = run_to_end(database_url, slack, "2026-11-24 09:01", "pulse")
+    assert code == 0 and "sent 0" in out
+    assert sum(dms(slack, "pulse").values()) == 7
+
+    # Once the lease has run out, the claims are taken over: the 7th is found, the rest are sent.
+    code, out, _ = run_to_end(database_url, slack, "2026-11-24 09:15", "pulse")
+    assert code == 0, out
+    assert "sent 5" in out and "found already sent 1" in out
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert statuses(db) == Counter({"sent": 12})
+
+
+def test_a_reminder_run_killed_half_way_and_restarted_reminds_everyone_once(
+    services: Services, database_url: str, slack: FakeSlack, db: Database
+) -> None:
+    everyone = people(db, 8)
+    send_pulse(services)
+
+    killed = run_job_process(database_url, slack, REMINDER_DUE, "reminders")
+    kill_after_post(slack, 8 + 3, killed)  # eight pulses, then the third reminder
+    assert finish(killed, REMINDER_DUE)[0] == -signal.SIGKILL
+    assert sum(dms(slack, "reminder").values()) == 3
+
+    code, out, _ = run_to_end(database_url, slack, "2026-11-26 09:15", "reminders")
+
+    assert code == 0, out
+    assert "sent 5" in out and "found already sent 1" in out
+    assert dms(slack, "reminder") == Counter({user_id: 1 for user_id in everyone})
+    with db.session() as session:
+        assert set(session.scalars(select(Delivery.reminder_status))) == {"sent"}
