@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -35,6 +37,8 @@ from bot.weeks import IsoWeek, local_instant, local_now, now
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
+# DMs in flight at once: sending is bound by Slack's round trip, not by our CPU.
+SEND_WORKERS = 8
 # A claim older than this belongs to a run that died mid-send; its delivery is queued again.
 CLAIM_LEASE = dt.timedelta(minutes=10)
 
@@ -142,6 +146,7 @@ def taken_over(row: Row[*tuple[Any, ...]]) -> dt.datetime | None:
 
 
 ClaimT = TypeVar("ClaimT", bound=Claim)
+ClaimContraT = TypeVar("ClaimContraT", bound=Claim, contravariant=True)
 
 
 class FanOutRun(Protocol):
@@ -151,44 +156,109 @@ class FanOutRun(Protocol):
     stopped: str | None
 
 
+class Ledger(Protocol[ClaimContraT]):
+    """Where a fan-out records what became of each claim."""
+
+    def sent(self, claim: ClaimContraT, ref: MessageRef) -> None: ...
+
+    def failed(self, claim: ClaimContraT, reason: str) -> None: ...
+
+    def look_first(self, claim: ClaimContraT) -> None:
+        """Slack failed while this DM was being sent, so it may have gone out: leave the claim for
+        the next run to take over, which looks in the DM before sending."""
+
+    def release(self, claims: Sequence[ClaimContraT]) -> None:
+        """Give claims not yet tried back for the next run."""
+
+
+@dataclass(frozen=True)
+class StatusLedger:
+    """Deliveries whose `status` column records the claim: pulses and explainers."""
+
+    db: Database
+    table: DeliveryTable
+    at: dt.datetime
+
+    def sent(self, claim: Claim, ref: MessageRef) -> None:
+        mark(self.db, self.table, claim.delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=self.at)
+
+    def failed(self, claim: Claim, reason: str) -> None:
+        mark(self.db, self.table, claim.delivery_id, status="failed", error=reason[:100])
+
+    def look_first(self, claim: Claim) -> None:
+        mark(self.db, self.table, claim.delivery_id, status="sending", claimed_at=claim.taken_over or expired_claim())
+
+    def release(self, claims: Sequence[Claim]) -> None:
+        # A claim taken over from a run that died stays as that run left it, to be looked up.
+        fresh = [claim.delivery_id for claim in claims if claim.taken_over is None]
+        with self.db.session() as session:
+            if fresh:
+                session.execute(
+                    update(self.table)
+                    .where(self.table.id.in_(fresh), self.table.status == "sending")
+                    .values(status="queued", claimed_at=None)
+                )
+            for claim in claims:
+                if claim.taken_over is not None:
+                    session.execute(
+                        update(self.table).where(self.table.id == claim.delivery_id).values(claimed_at=claim.taken_over)
+                    )
+
+
 def send_claimed(
-    db: Database,
-    table: DeliveryTable,
     messenger: Messenger,
     kind: DeliveryKind,
     claim_batch: Callable[[], Sequence[ClaimT]],
     send: Callable[[ClaimT], MessageRef | None],
+    ledger: Ledger[ClaimT],
     run: FanOutRun,
-    at: dt.datetime,
 ) -> None:
     """Send each claimed delivery once, batch after batch, until nothing claimable is left.
 
-    `send` returns the sent message, or None when it dropped the delivery instead. Slack being
-    unreachable stops the run and gives the unsent claims back; a permanent failure (the person
-    cannot get DMs) is recorded and the run goes on.
+    SEND_WORKERS DMs are in flight at once. A claim taken over from a run that died is looked up
+    in the person's DM first. `send` returns the sent message, or None when it dropped the
+    delivery instead. Slack being unreachable stops the run: claims not yet tried go back, the
+    one that failed is left to be looked up. A permanent failure (the person cannot get DMs) is
+    recorded and the run goes on.
     """
-    while batch := claim_batch():
-        for index, claim in enumerate(batch):
-            try:
-                ref = _already_sent(messenger, kind, claim)
-                if ref is not None:
-                    run.recovered += 1
-                else:
-                    ref = send(claim)
-                    if ref is None:
-                        continue
-                    run.sent += 1
-            except DeliveryFailed as failure:
-                if not failure.permanent:
-                    look_first(db, table, claim)
-                    release(db, table, batch[index + 1 :])
-                    run.stopped = failure.reason
-                    return
-                mark(db, table, claim.delivery_id, status="failed", error=failure.reason[:100])
-                run.failed += 1
-                log.warning("%s.delivery_failed delivery=%s reason=%s", kind, claim.delivery_id, failure.reason)
-                continue
-            mark(db, table, claim.delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=at)
+    stop = threading.Event()
+    reasons: list[str] = []
+
+    def deliver(claim: ClaimT) -> str:
+        if stop.is_set():
+            return "untried"
+        try:
+            ref = _already_sent(messenger, kind, claim)
+            outcome = "recovered"
+            if ref is None:
+                ref = send(claim)
+                if ref is None:
+                    return "dropped"
+                outcome = "sent"
+        except DeliveryFailed as failure:
+            if not failure.permanent:
+                stop.set()
+                reasons.append(failure.reason)
+                ledger.look_first(claim)
+                return "interrupted"
+            ledger.failed(claim, failure.reason)
+            log.warning("%s.delivery_failed delivery=%s reason=%s", kind, claim.delivery_id, failure.reason)
+            return "failed"
+        ledger.sent(claim, ref)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix=f"{kind}-send") as pool:
+        while not stop.is_set() and (batch := claim_batch()):
+            outcomes = list(pool.map(deliver, batch))
+            untried = [claim for claim, outcome in zip(batch, outcomes, strict=True) if outcome == "untried"]
+            if untried:
+                ledger.release(untried)
+            tally = Counter(outcomes)
+            run.sent += tally["sent"]
+            run.recovered += tally["recovered"]
+            run.failed += tally["failed"]
+    if reasons:
+        run.stopped = reasons[0]
 
 
 def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> MessageRef | None:
@@ -208,28 +278,3 @@ def mark(db: Database, table: DeliveryTable, delivery_id: int, **values: Any) ->
 def expired_claim() -> dt.datetime:
     """A claim time already past its lease: the next run takes the claim over at once."""
     return now() - CLAIM_LEASE - dt.timedelta(seconds=1)
-
-
-def look_first(db: Database, table: DeliveryTable, claim: Claim) -> None:
-    """Slack failed while this DM was being sent, so it may have gone out: leave the claim for the
-    next run to take over, which looks in the DM before sending."""
-    mark(db, table, claim.delivery_id, status="sending", claimed_at=claim.taken_over or expired_claim())
-
-
-def release(db: Database, table: DeliveryTable, claims: Sequence[Claim]) -> None:
-    """Give claims back for the next run, when Slack is unreachable.
-
-    A fresh claim goes back to the queue. A claim taken over from a run that died stays as that
-    run left it, so the next run still looks in Slack before sending it.
-    """
-    fresh = [claim.delivery_id for claim in claims if claim.taken_over is None]
-    with db.session() as session:
-        if fresh:
-            session.execute(
-                update(table)
-                .where(table.id.in_(fresh), table.status == "sending")
-                .values(status="queued", claimed_at=None)
-            )
-        for claim in claims:
-            if claim.taken_over is not None:
-                session.execute(update(table).where(table.id == claim.delivery_id).values(claimed_at=claim.taken_over))

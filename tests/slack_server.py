@@ -106,6 +106,7 @@ class FakeSlack:
         self._limits: dict[str, _RateLimit] = {}
         self._hooks: dict[tuple[str, int], Callable[[], None]] = {}
         self._processed: dict[str, int] = defaultdict(int)
+        self._in_flight = 0
         self._stopping = threading.Event()
         self._last_ts = 0
         self._counter = 0
@@ -155,6 +156,12 @@ class FakeSlack:
                 return self.calls_to(method)
             seen = [call.method for call in self.calls]
         raise AssertionError(f"expected {count} call(s) to {method} within {timeout}s; calls were: {seen}")
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until no Web API call is being handled (one whose caller died may still be)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
+                raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
 
     def reset_calls(self) -> None:
         with self._changed:
@@ -253,6 +260,15 @@ class FakeSlack:
         with self._changed:
             queue = self._faults.get(method)
             return queue.popleft() if queue else None
+
+    def begin_call(self) -> None:
+        with self._changed:
+            self._in_flight += 1
+
+    def end_call(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
 
     def take_delay(self, method: str) -> _Delay | None:
         with self._changed:
@@ -574,6 +590,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         bearer = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
         token = bearer or params.get("token")
         self.fake.record(Call(method, params, path, headers, token))
+        self.fake.begin_call()
+        try:
+            self._answer_call(method, params, token)
+        finally:
+            self.fake.end_call()
+
+    def _answer_call(self, method: str, params: dict[str, Any], token: str | None) -> None:
         wait = self.fake.rate_limited(method)
         if wait is not None:
             self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})

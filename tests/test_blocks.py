@@ -398,7 +398,7 @@ def test_every_pulse_reminder_and_update_the_app_sent_fits_block_kit(
             assert ref is not None
             services.messenger.update_pulse(ref, skipped)
         with freeze_time(tuesday + dt.timedelta(hours=48)):
-            assert run_reminder_job(db, services.messenger, services.behaviour, services.key).reminded == 1
+            assert run_reminder_job(db, services.messenger, services.behaviour, services.key).sent == 1
     payloads = sent_payloads(slack)
     assert len(payloads) == 3 * (3 + 1 + 2)  # per week: three pulses, one reminder, two updates
     for payload in payloads:

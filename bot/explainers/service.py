@@ -22,6 +22,8 @@ from bot.delivery import (
     due_weeks,
     not_away,
     not_paused,
+    Ledger,
+    StatusLedger,
     send_claimed,
     taken_over,
 )
@@ -281,7 +283,8 @@ def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.d
             return None
         return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id)
 
-    send_claimed(db, ExplainerDelivery, messenger, "explainer", lambda: _claim(db), send, run, at)
+    ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at)
+    send_claimed(messenger, "explainer", lambda: _claim(db), send, ledger, run)
 
 
 # ---------------------------------------------------------------- feedback

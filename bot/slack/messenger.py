@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.error import URLError
 
@@ -73,34 +74,23 @@ class SlackMessenger:
         self.client = client
         self.once = without_unsafe_retries(client)
         self.min_group = min_group
+        self._built: dict[tuple[str, int], tuple[object, str, list[Any]]] = {}
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        return self._deliver(
-            user_id,
-            delivery_id,
-            "pulse",
-            text=pulse_text(pulse),
-            blocks=pulse_message(pulse, min_group=self.min_group),
-        )
+        text, blocks = self._built_once("pulse", pulse, lambda: (pulse_text(pulse), pulse_message(pulse, min_group=self.min_group)))
+        return self._deliver(user_id, delivery_id, "pulse", text=text, blocks=blocks)
 
     def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
         self._call("chat_update", channel=ref.channel, ts=ref.ts, text=pulse_text(pulse), blocks=pulse_message(pulse, min_group=self.min_group))
 
     def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        return self._deliver(
-            user_id, delivery_id, "reminder", text=reminder_text(pulse), blocks=reminder_message(pulse)
-        )
+        text, blocks = self._built_once("reminder", pulse, lambda: (reminder_text(pulse), reminder_message(pulse)))
+        return self._deliver(user_id, delivery_id, "reminder", text=text, blocks=blocks)
 
     def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
         view = ExplainerView(explainer)
-        return self._deliver(
-            user_id,
-            delivery_id,
-            "explainer",
-            text=explainer_text(view),
-            blocks=explainer_message(view),
-            explainer=explainer.key,
-        )
+        text, blocks = self._built_once("explainer", explainer, lambda: (explainer_text(view), explainer_message(view)))
+        return self._deliver(user_id, delivery_id, "explainer", text=text, blocks=blocks, explainer=explainer.key)
 
     def update_explainer(self, ref: MessageRef, view: ExplainerView) -> None:
         self._call("chat_update", channel=ref.channel, ts=ref.ts, text=explainer_text(view), blocks=explainer_message(view))
@@ -157,6 +147,20 @@ class SlackMessenger:
                 # The digest itself is out; a missing chart must not make the job post it again.
                 log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
         return ref
+
+    def _built_once(
+        self, kind: DeliveryKind, source: object, build: Callable[[], tuple[str, list[Any]]]
+    ) -> tuple[str, list[Any]]:
+        """A fan-out sends the same message (a round's blank pulse, an explainer) to thousands of
+        people: it is built once per source object, not once per person."""
+        key = (kind, id(source))
+        cached = self._built.get(key)
+        if cached is None or cached[0] is not source:
+            if len(self._built) > 64:
+                self._built.clear()
+            cached = (source, *build())
+            self._built[key] = cached
+        return cached[1], cached[2]
 
     def _deliver(
         self,

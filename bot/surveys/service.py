@@ -25,12 +25,14 @@ from bot.delivery import (
     expired_claim,
     not_away,
     not_paused,
+    Ledger,
+    StatusLedger,
     send_claimed,
     taken_over,
     within_sending_hours,
 )
 from bot.errors import InvalidAnswer, PulseError, RoundClosed
-from bot.messenger import DeliveryFailed, MessageRef, Messenger
+from bot.messenger import MessageRef, Messenger
 from bot.models import (
     COMMENT_MAX_CHARS,
     PAUSED_UNTIL_RESUMED,
@@ -147,7 +149,8 @@ def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: Puls
         view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
         return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id)
 
-    send_claimed(db, Delivery, messenger, "pulse", lambda: _claim(db, at), send, run, at)
+    ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at)
+    send_claimed(messenger, "pulse", lambda: _claim(db, at), send, ledger, run)
 
 
 def run_pulse_job(
@@ -184,13 +187,13 @@ def run_pulse_job(
 
 @dataclass
 class ReminderRun:
-    reminded: int = 0
+    sent: int = 0
     recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     stopped: str | None = None
 
     def summary(self) -> str:
-        text = f"reminders: sent {self.reminded}, failed {self.failed}"
+        text = f"reminders: sent {self.sent}, failed {self.failed}"
         text += f", found already sent {self.recovered}" if self.recovered else ""
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
@@ -274,18 +277,29 @@ def _claim_reminders(db: Database, due: Sequence[_ReminderClaim]) -> list[_Remin
     return [claim for claim in due if claim.delivery_id in claimed]
 
 
-def _mark_reminders(db: Database, claims: Sequence[_ReminderClaim], **values: object) -> None:
-    with db.session() as session:
-        session.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
+@dataclass(frozen=True)
+class _ReminderLedger:
+    """Reminders record their claim in `reminder_status`, with `reminded_at` as the claim time."""
 
+    db: Database
 
-def _give_back_reminders(db: Database, in_flight: _ReminderClaim, untried: Sequence[_ReminderClaim]) -> None:
-    """For the next run. The reminder Slack failed on may have gone out, and one taken over from a
-    run that died may have too: both stay claimed past their lease, so the next run looks first."""
-    _mark_reminders(db, [c for c in untried if c.taken_over is None], reminder_status=None, reminded_at=None)
-    for claim in [in_flight, *untried]:
-        if claim is in_flight or claim.taken_over is not None:
-            _mark_reminders(db, [claim], reminded_at=claim.taken_over or expired_claim())
+    def sent(self, claim: _ReminderClaim, ref: MessageRef) -> None:
+        self._mark([claim], reminder_status="sent")
+
+    def failed(self, claim: _ReminderClaim, reason: str) -> None:
+        self._mark([claim], reminder_status="failed")
+
+    def look_first(self, claim: _ReminderClaim) -> None:
+        self._mark([claim], reminded_at=claim.taken_over or expired_claim())
+
+    def release(self, claims: Sequence[_ReminderClaim]) -> None:
+        self._mark([c for c in claims if c.taken_over is None], reminder_status=None, reminded_at=None)
+        for taken in (c for c in claims if c.taken_over is not None):
+            self._mark([taken], reminded_at=taken.taken_over)
+
+    def _mark(self, claims: Sequence[_ReminderClaim], **values: object) -> None:
+        with self.db.session() as session:
+            session.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
 
 
 def run_reminder_job(
@@ -304,29 +318,19 @@ def run_reminder_job(
     if behaviour.schedule.reminder_after_hours is None:
         return run
     due, views = _due_reminders(db, behaviour, key, at, force=force, week=week)
-    for start in range(0, len(due), CLAIM_BATCH):
-        claims = _claim_reminders(db, due[start : start + CLAIM_BATCH])
-        for position, claim in enumerate(claims):
-            try:
-                if claim.taken_over is not None and messenger.find_delivery(
-                    claim.user_id, delivery_id=claim.delivery_id, kind="reminder", since=claim.taken_over
-                ):
-                    run.recovered += 1
-                else:
-                    messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id)
-                    run.reminded += 1
-            except DeliveryFailed as failure:
-                if failure.permanent:
-                    _mark_reminders(db, [claim], reminder_status="failed")
-                    run.failed += 1
-                    continue
-                _give_back_reminders(db, claim, claims[position + 1 :])
-                run.stopped = failure.reason
-                break
-            _mark_reminders(db, [claim], reminder_status="sent")
-        if run.stopped:
-            break
-    log.info("reminders.run reminded=%s recovered=%s failed=%s", run.reminded, run.recovered, run.failed)
+    batches = iter(range(0, len(due), CLAIM_BATCH))
+
+    def claim_batch() -> list[_ReminderClaim]:
+        for start in batches:
+            if claims := _claim_reminders(db, due[start : start + CLAIM_BATCH]):
+                return claims
+        return []
+
+    def send(claim: _ReminderClaim) -> MessageRef:
+        return messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id)
+
+    send_claimed(messenger, "reminder", claim_batch, send, _ReminderLedger(db), run)
+    log.info("reminders.run sent=%s recovered=%s failed=%s", run.sent, run.recovered, run.failed)
     return run
 
 
