@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Named constraints make Alembic migrations reviewable and downgrades possible on SQLite.
@@ -55,6 +55,13 @@ class Database:
         """A unit of work: committed when the block ends, rolled back whole when it raises."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core transaction without an ORM session: for the one-statement writes a fan-out
+        makes per DM, where the session's own bookkeeping would be most of the cost."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def ping(self) -> bool:
         from sqlalchemy import text

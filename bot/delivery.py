@@ -271,8 +271,8 @@ def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> Mes
 
 def mark(db: Database, table: DeliveryTable, delivery_id: int, **values: Any) -> None:
     """Record what happened to one claimed delivery, in its own short transaction."""
-    with db.session() as session:
-        session.execute(update(table).where(table.id == delivery_id).values(**values))
+    with db.transaction() as connection:
+        connection.execute(update(table).where(table.id == delivery_id).values(**values))
 
 
 def expired_claim() -> dt.datetime:

@@ -298,8 +298,8 @@ class _ReminderLedger:
             self._mark([taken], reminded_at=taken.taken_over)
 
     def _mark(self, claims: Sequence[_ReminderClaim], **values: object) -> None:
-        with self.db.session() as session:
-            session.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
+        with self.db.transaction() as connection:
+            connection.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
 
 
 def run_reminder_job(
