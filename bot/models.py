@@ -300,6 +300,8 @@ class ExplainerDelivery(Base):
         CheckConstraint("status != 'sent' OR message_ts IS NOT NULL", name="sent_has_message"),
         CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
         Index("ix_explainer_deliveries_week_status", "week", "status"),
+        # The digest's reach is a running count per explainer: it can be counted from this index alone.
+        Index("ix_explainer_deliveries_status_key_week", "status", "explainer_key", "week"),
     )
 
 
@@ -319,6 +321,8 @@ class ExplainerFeedback(Base):
     __table_args__ = (
         UniqueConstraint("explainer_key", "pseudonym"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
+        # The digest's helpfulness is a running count per explainer: it can be counted from this index alone.
+        Index("ix_explainer_feedback_key_updated_helpful", "explainer_key", "updated_at", "helpful"),
     )
 
 

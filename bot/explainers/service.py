@@ -433,7 +433,13 @@ class ExplainerResult:
 
 
 def explainer_results(db: Database, week: IsoWeek | str, *, min_group_size: int) -> list[ExplainerResult]:
-    """Per explainer, computed in SQL; nothing at all for an explainer that reached too few people."""
+    """Per explainer, computed in SQL; nothing at all for an explainer that reached too few people.
+
+    Reach and ratings are running totals (everyone reached, or who rated, by the end of the
+    week), so unlike the rest of the digest they count rows of every week before. The indexes
+    (status, explainer_key, week) and (explainer_key, updated_at, helpful) hold all they need,
+    in explainer order: both are counted from an index alone, never from the rows.
+    """
     week = IsoWeek.parse(week) if isinstance(week, str) else week
     starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
     with db.session() as session:

@@ -187,20 +187,29 @@ def combine(rows: Iterable[TeamWeek]) -> GroupFigures:
 
 def _sum(rows: Iterable[_Cell], *, sent: int) -> GroupFigures:
     responded = skipped = reporters = 0
-    tallies: dict[str, QuestionTally] = {}
+    # The same additions, in the same order, as QuestionTally.__add__, without a new frozen
+    # tally per row: a digest adds up thousands of these.
+    sums: dict[str, list[Any]] = {}  # key → [count, total, favourable, flagged]
     minutes: dict[str, int] = defaultdict(int)
     for row in rows:
         responded += row.responded
         skipped += row.skipped
         reporters += row.hidden_reporters
         for key, tally in row.tallies.items():
-            tallies[key] = tallies[key] + tally if key in tallies else tally
+            so_far = sums.get(key)
+            if so_far is None:
+                sums[key] = [tally.count, tally.total, tally.favourable, tally.flagged]
+                continue
+            so_far[0] += tally.count
+            so_far[1] += tally.total
+            so_far[2] = _add_known(so_far[2], tally.favourable)
+            so_far[3] = _add_known(so_far[3], tally.flagged)
         for category, value in row.hidden_minutes.items():
             minutes[category] += value
     return GroupFigures(
         sent=sent,
         responded=responded,
-        tallies=tallies,
+        tallies={key: QuestionTally(*values) for key, values in sums.items()},
         hidden_minutes=dict(minutes),
         hidden_reporters=reporters,
         skipped=skipped,
@@ -285,6 +294,8 @@ def _cells(
             )
             for round_id, group, count in sent:
                 cells[(rounds.weeks[round_id], group)]["sent"] = int(count)
+        first: int | None = None  # the lowest and highest response id of these rounds
+        last: int | None = None
         if round_ids:
             answered = session.execute(
                 select(
@@ -292,13 +303,18 @@ def _cells(
                     response_group,
                     func.sum(case((Response.skipped.is_(False), 1), else_=0)),
                     func.sum(case((Response.skipped.is_(True), 1), else_=0)),
+                    func.min(Response.id),
+                    func.max(Response.id),
                 )
                 .where(Response.round_id.in_(round_ids))
                 .group_by(Response.round_id, response_group)
             )
-            for round_id, group, responded, skipped in answered:
+            for round_id, group, responded, skipped, lowest, highest in answered:
                 cell = cells[(rounds.weeks[round_id], group)]
                 cell["responded"], cell["skipped"] = int(responded or 0), int(skipped or 0)
+                first = lowest if first is None else min(first, lowest)
+                last = highest if last is None else max(last, highest)
+        if first is not None and last is not None:
             tallies = session.execute(
                 select(
                     Response.round_id,
@@ -312,6 +328,11 @@ def _cells(
                 .join(Response, Response.id == Answer.response_id)
                 # Free text has no value; a skipped response has no answers, the filter says why.
                 .where(Response.round_id.in_(round_ids), Response.skipped.is_(False), Answer.value.is_not(None))
+                # Answers hold no round, so without a bound PostgreSQL hashes every answer ever
+                # given to find these weeks'. The responses' id range is such a bound (it only
+                # narrows, the join still decides), and a narrow one: a round's responses are
+                # written in its week, so its answers sit together in answers(response_id, …).
+                .where(Answer.response_id.between(first, last))
                 .group_by(Response.round_id, response_group, Answer.question_key)
             )
             for round_id, group, key, count, total, favourable, flagged in tallies:

@@ -40,9 +40,15 @@ ORGANISATION = "Organisation"
 class _Tree:
     parents: dict[str, str | None]
     paths: dict[int, str]
+    # A digest asks for the same subtrees thousands of times (every group, every week, every
+    # question's plan); with a few hundred teams, scanning all paths each time is what costs.
+    _subtrees: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def subtree(self, root: str) -> set[str]:
-        return {p for p in self.parents if p == root or p.startswith(root + "/")}
+        found = self._subtrees.get(root)
+        if found is None:
+            found = self._subtrees[root] = frozenset(p for p in self.parents if p == root or p.startswith(root + "/"))
+        return set(found)
 
 
 def team_tree(db: Database) -> _Tree:
@@ -60,19 +66,31 @@ class PlannedWeek:
     rows: list[TeamWeek]
     tree: _Tree
     min_size: int
+    # A digest reads each week's figures many times over (every question's plan, every group's
+    # signals); they are summed once per path and per group. Nothing here outlives the digest.
     _question_plans: dict[str, Disclosure] = field(default_factory=dict, repr=False)
+    _by_path: dict[str, list[TeamWeek]] | None = field(default=None, repr=False)
+    _path_figures: dict[str, GroupFigures] | None = field(default=None, repr=False)
+    _groups: dict[frozenset[str] | None, GroupFigures] = field(default_factory=dict, repr=False)
 
     def by_path(self) -> dict[str, list[TeamWeek]]:
-        grouped: dict[str, list[TeamWeek]] = defaultdict(list)
-        for row in self.rows:
-            grouped[self.tree.paths.get(row.team_id, NO_TEAM) if row.team_id else NO_TEAM].append(row)
-        return grouped
+        """The week's rows by team path (computed once: the rows of a planned week do not change)."""
+        if self._by_path is None:
+            grouped: dict[str, list[TeamWeek]] = defaultdict(list)
+            for row in self.rows:
+                grouped[self.tree.paths.get(row.team_id, NO_TEAM) if row.team_id else NO_TEAM].append(row)
+            self._by_path = dict(grouped)
+        return self._by_path
 
     def allows(self, plan: Disclosure, label: str | None) -> bool:
-        """Whether a plan of this week shows the group with this label (None: the total)."""
+        """Whether a plan of this week shows the group with this label (None: the total).
+
+        The labels of `shown_groups`, without building the groups: each shown team, and
+        "Other teams" when there is a fold.
+        """
         if label is None:
             return plan.total_shown
-        return label in {name for name, _ in self.shown_groups(plan)}
+        return label in plan.shown or (label == OTHER_TEAMS_LABEL and bool(plan.other_teams))
 
     def shows(self, key: str, label: str | None) -> bool:
         """Whether this week's plan for one question's answerers allows the group (None: the total)."""
@@ -81,19 +99,31 @@ class PlannedWeek:
         return self.allows(self._question_plans[key], label)
 
     def plan(self, count: Callable[[GroupFigures], int], previous: PlannedWeek | None = None) -> Disclosure:
-        counts = {path: count(combine(rows)) for path, rows in self.by_path().items()}
+        counts = {path: count(figures) for path, figures in self.figures_by_path().items()}
         before = None
         if previous is not None:
-            before = {path: count(combine(rows)) for path, rows in previous.by_path().items()}
+            before = {path: count(figures) for path, figures in previous.figures_by_path().items()}
         parents = dict(self.tree.parents)
         return plan_disclosure(parents, counts, self.min_size, previous=before)
 
+    def figures_by_path(self) -> dict[str, GroupFigures]:
+        """Each team's own figures this week (its rows summed, not its subtree)."""
+        if self._path_figures is None:
+            self._path_figures = {path: combine(rows) for path, rows in self.by_path().items()}
+        return self._path_figures
+
     def group(self, paths: Iterable[str]) -> GroupFigures:
-        wanted = set(paths)
-        return combine(row for path, rows in self.by_path().items() if path in wanted for row in rows)
+        wanted = frozenset(paths)
+        if wanted not in self._groups:
+            self._groups[wanted] = combine(
+                row for path, rows in self.by_path().items() if path in wanted for row in rows
+            )
+        return self._groups[wanted]
 
     def total(self) -> GroupFigures:
-        return combine(self.rows)
+        if None not in self._groups:
+            self._groups[None] = combine(self.rows)
+        return self._groups[None]
 
     def shown_groups(self, plan: Disclosure) -> list[tuple[str, set[str]]]:
         groups = [(path, self.tree.subtree(path)) for path in sorted(plan.shown)]
