@@ -68,7 +68,8 @@ class RunningApp:
         self.slack = slack
         self.executor = TrackingExecutor()
         self.services: Services = make_services(settings, db)
-        self.web = PulseWeb(build_app(self.services, listener_executor=self.executor), db)
+        app = build_app(self.services, listener_executor=self.executor)
+        self.web = PulseWeb(app, db, signing_secret=settings.slack_signing_secret or "")
         self.server = make_server("127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.requests = SignedSlack(self.url, settings.slack_signing_secret or "", response_url_factory=slack.response_url)

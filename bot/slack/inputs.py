@@ -12,7 +12,7 @@ from bot.errors import PulseError
 from bot.labour.categories import MAX_CATEGORY_WORDS, category_choices, category_for
 from bot.labour.durations import parse_duration
 from bot.labour.errors import UnreadableDuration
-from bot.slack.ids import Action, Block
+from bot.slack.ids import COMMENT_INPUT_ACTION, Action, Block
 
 _WEEKS = re.compile(r"^(\d{1,3})\s*w(?:eeks?|ks?)?$", re.IGNORECASE)
 
@@ -187,6 +187,9 @@ def _log_usage(problem: str) -> str:
 # ---------------------------------------------------------------- the hidden-work form
 
 
+FORM_UNREADABLE = "This form could not be read. Close it and open it again."
+
+
 class LogForm(BaseModel):
     """The hidden-work modal as submitted: raw text, checked by the labour service."""
 
@@ -214,4 +217,14 @@ class LogForm(BaseModel):
                 share_with_manager=bool(element(Block.LOG_SHARE, Action.LOG_SHARE).get("selected_options")),
             )
         except (ValidationError, AttributeError):
-            raise UsageError("This form could not be read. Close it and open it again.") from None
+            raise UsageError(FORM_UNREADABLE) from None
+
+
+def comment_from_state(values: dict[str, Any]) -> str:
+    """The pulse comment as typed in its modal (`view.state.values`); unreadable is a UsageError."""
+    block = values.get(Block.COMMENT_INPUT)
+    element = block.get(COMMENT_INPUT_ACTION) if isinstance(block, dict) else None
+    text = element.get("value") if isinstance(element, dict) else None
+    if text is not None and not isinstance(text, str):
+        raise UsageError(FORM_UNREADABLE)
+    return text or ""

@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from bot.errors import PulseError
 from bot.messenger import MessageRef
 from bot.slack.app import Services
+from bot.slack.blocks.common import parse_id
 from bot.slack.blocks.pulse import comment_modal, parse_answer_value
 from bot.slack.blocks.replies import paused_message, problem_message, resumed_message
-from bot.slack.ids import COMMENT_INPUT_ACTION, PULSE_ANSWER_PATTERN, Action, Block, Callback
-from bot.slack.inputs import Pause, Resume, SlashCommand
+from bot.slack.ids import PULSE_ANSWER_PATTERN, Action, Block, Callback
+from bot.slack.inputs import Pause, Resume, SlashCommand, comment_from_state
 from bot.surveys import service
 from bot.surveys.views import PulseView
 
@@ -66,7 +67,7 @@ def register(app: App, services: Services) -> None:
         def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
             ack()
             try:
-                view = change(services.db, services.key, body["user"]["id"], int(action.get("value", "")))
+                view = change(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
             except ValueError:
                 refuse(respond, PulseError(STALE_BUTTON))
                 return
@@ -82,7 +83,7 @@ def register(app: App, services: Services) -> None:
     def open_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         try:
-            view = service.pulse_for(services.db, services.key, body["user"]["id"], int(action.get("value", "")))
+            view = service.pulse_for(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
         except ValueError:
             refuse(respond, PulseError(STALE_BUTTON))
             return
@@ -94,9 +95,9 @@ def register(app: App, services: Services) -> None:
     @app.view(Callback.PULSE_COMMENT)
     def save_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        text = (view["state"]["values"].get(Block.COMMENT_INPUT, {}).get(COMMENT_INPUT_ACTION, {}).get("value")) or ""
         try:
-            round_id = int(view.get("private_metadata", ""))
+            text = comment_from_state(view["state"]["values"])
+            round_id = parse_id(view.get("private_metadata", ""))
             current = service.pulse_for(services.db, services.key, user_id, round_id)
             if current.closed:
                 raise PulseError(f"The pulse for {current.week} has closed; comments are no longer recorded.")

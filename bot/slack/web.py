@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
+from bot.slack.payloads import payload_problem
+
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
@@ -16,8 +23,8 @@ StartResponse = Callable[..., Any]
 class PulseWeb:
     """A WSGI application; gunicorn serves it in production, wsgiref in tests."""
 
-    def __init__(self, app: App, db: Database) -> None:
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+    def __init__(self, app: App, db: Database, *, signing_secret: str) -> None:
+        self.slack = SlackEvents(app, signing_secret)
         self.db = db
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -37,6 +44,60 @@ class PulseWeb:
         return _plain(start_response, "503 Service Unavailable", "database unavailable")
 
 
+class SlackEvents(SlackRequestHandler):
+    """Bolt's WSGI handler, refusing what it cannot read instead of failing on it with a 500.
+
+    Nothing Slack did not sign is parsed: the signature is checked on the raw body first (Bolt
+    checks it again, which costs one HMAC). A signed body that is not the JSON object or form
+    Slack sends, or whose payload lacks Slack's shape, is refused with 400: Bolt would raise
+    while reading or matching it, and a listener half-way through its work.
+    """
+
+    def __init__(self, app: App, signing_secret: str) -> None:
+        super().__init__(app, path="/slack/events")
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        headers = request.get_headers()
+        body = _utf8_body(request.environ)
+        if body is None:
+            log.info("slack.request_refused reason=unreadable_body")
+            return BoltResponse(status=400, body={"error": "the body must be UTF-8 text of its stated length"})
+        if not self._signed_by_slack(body, headers):
+            return BoltResponse(status=401, body={"error": "invalid request"})
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except (ValueError, AttributeError, TypeError) as error:
+            # Bolt assumes Slack's shapes while it parses: a JSON object, or a form whose
+            # `payload` is one. Invalid JSON is a ValueError, a list or a number the other two.
+            log.info("slack.request_refused reason=%s", type(error).__name__)
+            return BoltResponse(status=400, body={"error": "the body is not a Slack request"})
+        problem = payload_problem(bolt_request.body)
+        if problem is not None:
+            log.info("slack.request_refused reason=payload_shape")
+            return BoltResponse(status=400, body={"error": f"not a Slack payload: {problem[:200]}"})
+        return self.app.dispatch(bolt_request)
+
+    def _signed_by_slack(self, body: str, headers: dict[str, Any]) -> bool:
+        timestamp, signature = headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+        try:
+            return self.verifier.is_valid(body, timestamp, signature)
+        except (ValueError, OverflowError):  # a timestamp that is not a number of seconds
+            return False
+
+
+def _utf8_body(environ: dict[str, Any]) -> str | None:
+    """The request body as text, or None when it cannot be: Slack sends UTF-8 only."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length < 0:
+            return None
+        raw: bytes = environ["wsgi.input"].read(length) if length else b""
+        return raw.decode("utf-8")
+    except ValueError:  # a Content-Length that is not a number, or bytes that are not UTF-8
+        return None
+
+
 def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
     body = text.encode("utf-8")
     start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
@@ -50,4 +111,8 @@ def create_app() -> PulseWeb:
 
     settings = load_settings()
     db = Database(settings.database_url)
-    return PulseWeb(build_app(make_services(settings, db)), db)
+    web = PulseWeb(build_app(make_services(settings, db)), db, signing_secret=settings.slack_signing_secret or "")
+    # What is loaded by now lives as long as the worker. Left to the cyclic collector, it is
+    # rescanned every so often, pausing every thread (and so every ack) for a tenth of a second.
+    gc.freeze()
+    return web

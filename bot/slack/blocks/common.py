@@ -8,6 +8,19 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+# Row ids are PostgreSQL `integer`s; a number outside that range on a button was never ours.
+MAX_ROW_ID = 2**31 - 1
+
+
+def parse_id(text: object) -> int:
+    """A row id the app wrote on a button or into a modal's metadata; ValueError if it cannot be one."""
+    if not (isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ROW_ID))):
+        raise ValueError("not a row id")
+    number = int(text)
+    if not 1 <= number <= MAX_ROW_ID:
+        raise ValueError("not a row id")
+    return number
+
 
 def escape(text: str) -> str:
     """Make text safe inside mrkdwn: no mentions such as <!channel>, no broken links."""

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.reports.digest_model import DECISION_LABELS, DECISIONS, Digest, RolloutLine
 from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line
-from bot.slack.blocks.common import escape, render
+from bot.slack.blocks.common import escape, parse_id, render
 from bot.slack.ids import Action
 
 
@@ -25,11 +25,12 @@ def decision_value(rollout_id: int, week: str, decision: str) -> str:
     return f"{rollout_id}:{week}:{decision}"
 
 
-def parse_decision_value(value: str) -> tuple[int, str, str]:
-    rollout_id, week, decision = value.split(":")
+def parse_decision_value(value: object) -> tuple[int, str, str]:
+    """Rollout, week and decision from a digest button; ValueError if the app did not write it."""
+    rollout_id, week, decision = value.split(":") if isinstance(value, str) else ()  # ValueError unless three
     if decision not in DECISIONS:
         raise ValueError(decision)
-    return int(rollout_id), week, decision
+    return parse_id(rollout_id), week, decision
 
 
 def digest_text(digest: Digest) -> str:

@@ -214,7 +214,7 @@ def parse_question_submission(view: dict[str, Any]) -> QuestionSubmission:
     text = values.get(BlockId.QUESTION_TEXT, {}).get(Action.QUESTION_TEXT, {}).get("value") or ""
     ticked = values.get(BlockId.QUESTION_NAMED, {}).get(Action.QUESTION_NAMED, {}).get("selected_options") or []
     named = any(option.get("value") == NAMED_VALUE for option in ticked)
-    return QuestionSubmission(str(view.get("private_metadata") or ""), str(text), named)
+    return QuestionSubmission(str(view.get("private_metadata") or ""), text if isinstance(text, str) else "", named)
 
 
 # ---------------------------------------------------------------- the council post and the receipt

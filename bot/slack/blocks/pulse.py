@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.models import COMMENT_MAX_CHARS
 from bot.settings import Question
-from bot.slack.blocks.common import escape, render, slack_date
+from bot.slack.blocks.common import escape, parse_id, render, slack_date
 from bot.slack.ids import COMMENT_INPUT_ACTION, Action, Block as BlockId, Callback
 from bot.surveys.views import PulseView
 
@@ -33,9 +33,12 @@ def answer_value(round_id: int, question_key: str, option_index: int) -> str:
     return f"{round_id}:{question_key}:{option_index}"
 
 
-def parse_answer_value(value: str) -> tuple[int, str, int]:
-    round_id, question_key, option_index = value.split(":")
-    return int(round_id), question_key, int(option_index)
+def parse_answer_value(value: object) -> tuple[int, str, int]:
+    """Round, question and option from an answer button; ValueError if the app did not write it."""
+    round_id, question_key, option_index = value.split(":") if isinstance(value, str) else ()  # ValueError unless three
+    if not (option_index.isascii() and option_index.isdigit() and len(option_index) <= 2):
+        raise ValueError("not an option")
+    return parse_id(round_id), question_key, int(option_index)
 
 
 def pulse_text(pulse: PulseView) -> str:
