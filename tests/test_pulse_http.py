@@ -155,6 +155,26 @@ def test_the_comment_modal_saves_a_comment_and_the_message_says_so(
     assert "Your comment is saved" in message_text(dm(slack, "UANNA"))
 
 
+def test_an_empty_comment_neither_counts_as_a_response_nor_undoes_a_skip(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    factories.person(db, "UANNA", tz=BERLIN)
+    factories.person(db, "UBEN", tz=BERLIN)
+    send_pulse(app)
+    round_id = buttons(dm(slack, "UANNA"))["pulse_comment"]["value"]
+    blank = {"comment": {"comment_text": {"type": "plain_text_input", "value": "   "}}}
+    with freeze_time("2026-11-24 09:05"):
+        click(app, "UBEN", "pulse_skip")
+        for user_id in ("UANNA", "UBEN"):
+            response = app.requests.view_submission(user_id, "pulse_comment_modal", blank, private_metadata=round_id)
+            assert response.status == 200
+        app.settle()
+    with db.session() as session:
+        assert session.scalars(select(Response.skipped)).all() == [True]  # Ben's skip; nothing for Anna
+        assert session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert "You skipped this week" in message_text(dm(slack, "UBEN"))
+
+
 def test_a_too_long_comment_is_refused_in_the_modal_and_nothing_is_saved(
     app: RunningApp, db: Database, slack: FakeSlack
 ) -> None:

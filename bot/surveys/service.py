@@ -447,8 +447,17 @@ def record_comment(
         if question is None:
             raise InvalidAnswer("This pulse has no comment question.")
         who = pseudonym(key, user_id)
-        response = _response(session, pulse_round, person, who, at)
-        response.skipped = False
+        if text:
+            response = _response(session, pulse_round, person, who, at)
+            response.skipped = False
+        else:
+            # Clearing a comment is no answer: it neither counts the person as responding nor
+            # undoes a skipped week.
+            response = session.scalar(
+                select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
+            )
+            if response is None:
+                return _view(session, pulse_round, who, at)
         session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.question_key == question.key))
         if text:
             session.add(Answer(response_id=response.id, question_key=question.key, text=text))
