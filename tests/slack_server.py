@@ -10,6 +10,7 @@ import json
 import math
 import threading
 import time
+import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ class FakeSlack:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        server = _Server(("127.0.0.1", 0), _RequestHandler)
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
@@ -158,7 +159,12 @@ class FakeSlack:
         raise AssertionError(f"expected {count} call(s) to {method} within {timeout}s; calls were: {seen}")
 
     def settle(self, timeout: float = 5.0) -> None:
-        """Wait until no Web API call is being handled (one whose caller died may still be)."""
+        """Wait until every call made so far has been handled, even one whose caller has died.
+
+        Connections are accepted in order, so once a request of our own has been answered, every
+        connection opened before it has been accepted and counted; then they are waited for."""
+        with urllib.request.urlopen(f"{self.base}/settle", timeout=timeout) as answer:  # noqa: S310 — loopback
+            answer.read()
         with self._changed:
             if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
                 raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
@@ -553,6 +559,22 @@ def _files_complete_upload(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
 # -- HTTP ----------------------------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    """Counts each connection from its acceptance to its end, for FakeSlack.settle()."""
+
+    fake: FakeSlack
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.fake.begin_call()
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.fake.end_call()
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     server: ThreadingHTTPServer
 
@@ -575,6 +597,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = Headers(self.headers.items())
         if url.path.startswith("/upload/"):
             self._upload(url.path.removeprefix("/upload/"), body, headers)
+        elif url.path == "/settle":
+            self._send(200, {"ok": True})
         elif url.path.startswith("/response/"):
             params = _parse_body(body, headers.get("content-type", ""))
             self.fake.record(Call("response_url", params, url.path, headers, None))
@@ -590,13 +614,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         bearer = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
         token = bearer or params.get("token")
         self.fake.record(Call(method, params, path, headers, token))
-        self.fake.begin_call()
-        try:
-            self._answer_call(method, params, token)
-        finally:
-            self.fake.end_call()
-
-    def _answer_call(self, method: str, params: dict[str, Any], token: str | None) -> None:
         wait = self.fake.rate_limited(method)
         if wait is not None:
             self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})

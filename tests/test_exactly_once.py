@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from freezegun import freeze_time
@@ -243,8 +245,22 @@ with freeze_time(sys.argv[1]):
 """
 
 
-def run_job_process(database_url: str, slack: FakeSlack, when: str, job: str) -> subprocess.Popen[str]:
-    """`pulse jobs run JOB` in a process of its own, at a frozen time, as the clock would run it."""
+@dataclass
+class Job:
+    process: subprocess.Popen[str]
+    out: str = ""
+
+    @property
+    def code(self) -> int:
+        return self.process.returncode
+
+
+@contextmanager
+def job_process(database_url: str, slack: FakeSlack, when: str, job: str) -> Iterator[Job]:
+    """`pulse jobs run JOB` in a process of its own at a frozen time, as the clock would run it.
+
+    The test's clock is frozen at the same time throughout, so the local Slack server stamps the
+    DMs the process posts with the time the process believes it is."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -253,29 +269,28 @@ def run_job_process(database_url: str, slack: FakeSlack, when: str, job: str) ->
         "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "PULSE_COUNCIL_CHANNEL": "CCOUNCIL",
     }
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD, when, job],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str], when: str) -> tuple[int, str, str]:
-    # Slack's clock (the local server's message timestamps) reads the same time as the process's.
     with freeze_time(when):
-        out, err = process.communicate()
-    return process.returncode, out, err
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, when, job],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        running = Job(process)
+        yield running
+        running.out, _ = process.communicate()
 
 
-def run_to_end(database_url: str, slack: FakeSlack, when: str, job: str) -> tuple[int, str, str]:
-    return finish(run_job_process(database_url, slack, when, job), when)
+def run_to_end(database_url: str, slack: FakeSlack, when: str, job: str) -> tuple[int, str]:
+    with job_process(database_url, slack, when, job) as finished:
+        pass
+    return finished.code, finished.out
 
 
-def kill_after_post(slack: FakeSlack, nth: int, process: subprocess.Popen[str]) -> None:
+def kill_after_post(slack: FakeSlack, nth: int, job: Job) -> None:
     """SIGKILL the process once its nth DM is posted, before Slack's answer reaches it."""
-    on_post(slack, nth, lambda: os.kill(process.pid, signal.SIGKILL))
+    on_post(slack, nth, lambda: os.kill(job.process.pid, signal.SIGKILL))
 
 
 def test_a_pulse_run_killed_half_way_and_restarted_sends_no_dm_twice_and_misses_none(
@@ -283,10 +298,9 @@ def test_a_pulse_run_killed_half_way_and_restarted_sends_no_dm_twice_and_misses_
 ) -> None:
     everyone = people(db, 30)
 
-    killed = run_job_process(database_url, slack, PULSE_GOES_OUT, "pulse")
-    kill_after_post(slack, 12, killed)
-    code, _, _ = finish(killed, PULSE_GOES_OUT)
-    assert code == -signal.SIGKILL
+    with job_process(database_url, slack, PULSE_GOES_OUT, "pulse") as killed:
+        kill_after_post(slack, 12, killed)
+    assert killed.code == -signal.SIGKILL
     slack.settle()  # DMs that were in flight when it died
     posted = sum(dms(slack, "pulse").values())
     before = statuses(db)
@@ -295,12 +309,12 @@ def test_a_pulse_run_killed_half_way_and_restarted_sends_no_dm_twice_and_misses_
     assert unrecorded >= 1  # at least the 12th went out, and the run never learnt it
 
     # Restarted at once: the dead run's claims are still within their lease, so nothing is sent.
-    code, out, _ = run_to_end(database_url, slack, "2026-11-24 09:01", "pulse")
+    code, out = run_to_end(database_url, slack, "2026-11-24 09:01", "pulse")
     assert code == 0 and "sent 0" in out
     assert sum(dms(slack, "pulse").values()) == posted
 
     # Once the lease has run out, the claims are taken over: what went out is found, not resent.
-    code, out, _ = run_to_end(database_url, slack, "2026-11-24 09:15", "pulse")
+    code, out = run_to_end(database_url, slack, "2026-11-24 09:15", "pulse")
     assert code == 0, out
     assert f"sent {30 - posted}," in out and f"found already sent {unrecorded}" in out
     assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
@@ -313,9 +327,9 @@ def test_a_reminder_run_killed_half_way_and_restarted_reminds_everyone_once(
     everyone = people(db, 30)
     send_pulse(services)
 
-    killed = run_job_process(database_url, slack, REMINDER_DUE, "reminders")
-    kill_after_post(slack, 30 + 12, killed)  # thirty pulses, then the twelfth reminder
-    assert finish(killed, REMINDER_DUE)[0] == -signal.SIGKILL
+    with job_process(database_url, slack, REMINDER_DUE, "reminders") as killed:
+        kill_after_post(slack, 30 + 12, killed)  # thirty pulses, then the twelfth reminder
+    assert killed.code == -signal.SIGKILL
     slack.settle()
     posted = sum(dms(slack, "reminder").values())
     with db.session() as session:
@@ -323,7 +337,7 @@ def test_a_reminder_run_killed_half_way_and_restarted_reminds_everyone_once(
     unrecorded = posted - recorded["sent"]
     assert posted >= 12 and unrecorded >= 1
 
-    code, out, _ = run_to_end(database_url, slack, "2026-11-26 09:15", "reminders")
+    code, out = run_to_end(database_url, slack, "2026-11-26 09:15", "reminders")
 
     assert code == 0, out
     assert f"sent {30 - posted}," in out and f"found already sent {unrecorded}" in out
