@@ -17,6 +17,7 @@ the message metadata that names the delivery, and a DM that did go out is only m
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections import Counter, defaultdict
@@ -25,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, and_, or_, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import Database
@@ -272,7 +273,17 @@ def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> Mes
 def mark(db: Database, table: DeliveryTable, delivery_id: int, **values: Any) -> None:
     """Record what happened to one claimed delivery, in its own short transaction."""
     with db.transaction() as connection:
-        connection.execute(update(table).where(table.id == delivery_id).values(**values))
+        connection.execute(_mark_statement(table, tuple(sorted(values))), {"delivery_id": delivery_id, **values})
+
+
+@functools.cache
+def _mark_statement(table: DeliveryTable, columns: tuple[str, ...]) -> Update:
+    # Built once per table and set of columns: building it per DM cost more than running it.
+    return (
+        update(table)
+        .where(table.id == bindparam("delivery_id"))
+        .values({column: bindparam(column) for column in columns})
+    )
 
 
 def expired_claim() -> dt.datetime:
