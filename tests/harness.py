@@ -36,10 +36,14 @@ class TrackingExecutor(ThreadPoolExecutor):
         return future
 
     def settle(self, timeout: float = 10.0) -> None:
-        with self._lock:
-            pending, self._futures = self._futures, []
-        for future in pending:
-            future.result(timeout=timeout)
+        # Work a listener hands on after its ack lands here too; wait until nothing new arrives.
+        while True:
+            with self._lock:
+                pending, self._futures = self._futures, []
+            if not pending:
+                return
+            for future in pending:
+                future.result(timeout=timeout)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -67,7 +71,7 @@ class RunningApp:
         self.db = db
         self.slack = slack
         self.executor = TrackingExecutor()
-        self.services: Services = make_services(settings, db)
+        self.services: Services = make_services(settings, db, background=self.executor)
         app = build_app(self.services, listener_executor=self.executor)
         self.web = PulseWeb(app, db, signing_secret=settings.slack_signing_secret or "")
         self.server = make_server("127.0.0.1", 0, self.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)

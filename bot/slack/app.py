@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.db import Database
 from bot.settings import Behaviour, Settings
+from bot.slack.background import Background, Traffic
 from bot.slack.client import make_web_client
 from bot.slack.commands import CommandRouter
 from bot.slack.messenger import SlackMessenger
@@ -20,12 +23,21 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Services:
-    """What listeners need: settings, the database and the Slack messenger."""
+    """What listeners need: settings, the database, the Slack messenger and a pool for later work."""
 
     settings: Settings
     db: Database
     messenger: SlackMessenger
     commands: CommandRouter = field(default_factory=CommandRouter)
+    background: Background = field(default_factory=Background)
+
+    def after_ack(self, name: str, work: Callable[[], None]) -> None:
+        """Run `work` after the listener returns, so it never holds up the acknowledgement of a request.
+
+        Bolt acknowledges from its small listener pool; work left there makes the next requests'
+        acks wait for a free thread.
+        """
+        self.background.submit(name, work)
 
     @property
     def behaviour(self) -> Behaviour:
@@ -40,10 +52,23 @@ class Services:
         return self.behaviour.min_group_size
 
 
-def make_services(settings: Settings, db: Database) -> Services:
+def make_services(settings: Settings, db: Database, *, background: Executor | None = None) -> Services:
     settings.require("slack_bot_token", purpose="to talk to Slack")
     client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
-    return Services(settings, db, SlackMessenger(client, min_group=settings.behaviour.min_group_size))
+    messenger = SlackMessenger(client, min_group=settings.behaviour.min_group_size)
+    return Services(settings, db, messenger, background=Background(background))
+
+
+class _CountingApp(App):
+    """Bolt's App, counting the requests it is serving: work after acks gives way to them."""
+
+    def __init__(self, traffic: Traffic, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.traffic = traffic
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with self.traffic.request():
+            return super().dispatch(req)
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
@@ -52,7 +77,8 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
     settings.require("pulse_pseudonym_key", purpose="to store answers")
-    app = App(
+    app = _CountingApp(
+        services.background.traffic,
         client=services.messenger.client,
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,

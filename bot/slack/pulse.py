@@ -47,9 +47,7 @@ def register(app: App, services: Services) -> None:
     def refuse(respond: Respond, error: Exception) -> None:
         respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
 
-    @app.action(PULSE_ANSWER_PATTERN)
-    def answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def record(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         try:
             round_id, question_key, option = parse_answer_value(action.get("value", ""))
         except ValueError:
@@ -62,10 +60,15 @@ def register(app: App, services: Services) -> None:
             return
         show(body, view)
 
+    # Answer clicks come in bursts when a pulse goes out: each is acknowledged at once and
+    # recorded after, so no click waits for the ones before it to be stored and shown.
+    @app.action(PULSE_ANSWER_PATTERN)
+    def answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        services.after_ack("pulse.answer", lambda: record(body, action, respond))
+
     def round_action(action_name: str, change: Any) -> None:
-        @app.action(action_name)
-        def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-            ack()
+        def apply(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
             try:
                 view = change(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
             except ValueError:
@@ -75,6 +78,11 @@ def register(app: App, services: Services) -> None:
                 refuse(respond, error)
                 return
             show(body, view)
+
+        @app.action(action_name)
+        def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+            ack()
+            services.after_ack(action_name, lambda: apply(body, action, respond))
 
     round_action(Action.PULSE_SKIP, service.skip_week)
     round_action(Action.PULSE_UNSKIP, service.answer_after_all)

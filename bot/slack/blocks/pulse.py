@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -51,39 +53,44 @@ def pulse_text(pulse: PulseView) -> str:
 def pulse_message(pulse: PulseView, *, min_group: int) -> list[dict[str, Any]]:
     if pulse.skipped:
         return render(_skipped(pulse))
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*Your weekly pulse · {pulse.week}*\n"
-                f"{len(pulse.closed_questions)} quick questions about AI in your work this week. About a minute."
-            )
+    heading = SectionBlock(
+        text=MarkdownTextObject(
+            text=f"*Your weekly pulse · {pulse.week}*\n"
+            f"{len(pulse.closed_questions)} quick questions about AI in your work this week. About a minute."
         )
-    ]
+    )
+    blocks = render([heading])
     for number, question in enumerate(pulse.closed_questions, start=1):
-        blocks.extend(_question(pulse, number, question))
+        chosen = pulse.chosen.get(question.key)
+        blocks.extend(copy.deepcopy(_question(pulse.round_id, number, question, chosen, pulse.closed)))
+    rest: list[Block] = []
     if (comment := pulse.comment_question) is not None:
-        blocks.append(_comment(pulse, comment))
-    blocks.append(_footer(pulse))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=PRIVACY_NOTE.format(min_group=min_group))]))
-    return render(blocks)
+        rest.append(_comment(pulse, comment))
+    rest.append(_footer(pulse))
+    rest.append(ContextBlock(elements=[MarkdownTextObject(text=PRIVACY_NOTE.format(min_group=min_group))]))
+    return blocks + render(rest)
 
 
-def _question(pulse: PulseView, number: int, question: Question) -> list[Block]:
-    chosen = pulse.chosen.get(question.key)
+# Most of a pulse message is its questions, and everyone answering a round sees the same few
+# versions of each (nothing chosen, or one of its options), so each version is built and
+# checked once; the message is rebuilt on every click, and building it whole took longer than
+# recording the answer. Callers get copies, so the cached blocks never change.
+@lru_cache(maxsize=2048)
+def _question(round_id: int, number: int, question: Question, chosen: int | None, closed: bool) -> list[dict[str, Any]]:
     mark = " :white_check_mark:" if chosen is not None else ""
     buttons = [
         ButtonElement(
             text=option.label,
             action_id=f"{Action.PULSE_ANSWER}:{question.key}:{index}",
-            value=answer_value(pulse.round_id, question.key, index),
+            value=answer_value(round_id, question.key, index),
             style="primary" if index == chosen else None,
         )
         for index, option in enumerate(question.options)
     ]
     section = SectionBlock(block_id=f"q:{question.key}", text=MarkdownTextObject(text=f"*{number}.* {escape(question.text)}{mark}"))
-    if pulse.closed:
-        return [section]
-    return [section, ActionsBlock(block_id=f"a:{question.key}", elements=buttons)]
+    if closed:
+        return render([section])
+    return render([section, ActionsBlock(block_id=f"a:{question.key}", elements=buttons)])
 
 
 def _comment(pulse: PulseView, question: Question) -> Block:
