@@ -226,6 +226,8 @@ class Answer(Base):
         UniqueConstraint("response_id", "question_key"),
         CheckConstraint("(value IS NULL) <> (text IS NULL)", name="value_or_text"),
         CheckConstraint(f"text IS NULL OR length(text) <= {COMMENT_MAX_CHARS}", name="text_length"),
+        # The digest reads the answers of the weeks it reports from this index alone, by response id.
+        Index("ix_answers_response_key_value", "response_id", "question_key", "value"),
     )
 
 

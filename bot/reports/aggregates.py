@@ -8,10 +8,10 @@ and a hidden-work report each record it when written, so moving someone later do
 their past answers, and last year's figures do not change when the roster does.
 
 Cost: every query is restricted to the round ids (or ISO weeks) asked for and walks an index that
-starts with them (responses(round_id, team_id), answers(response_id, question_key),
-deliveries(round_id, status), hidden_work_reports(week, team_id)), so the work follows the weeks
-reported, not the length of the history. Answer rows never come to Python: only one row per
-(week, team, question) does.
+starts with them (responses(round_id, team_id), answers(response_id, question_key, value) within
+the rounds' response ids, deliveries(round_id, status), hidden_work_reports(week, team_id)), so
+the work follows the weeks reported, not the length of the history. Answer rows never come to
+Python: only one row per (week, team, question) does.
 """
 
 from __future__ import annotations
@@ -331,7 +331,8 @@ def _cells(
                 # Answers hold no round, so without a bound PostgreSQL hashes every answer ever
                 # given to find these weeks'. The responses' id range is such a bound (it only
                 # narrows, the join still decides), and a narrow one: a round's responses are
-                # written in its week, so its answers sit together in answers(response_id, …).
+                # written in its week, so its answers sit together in the index
+                # answers(response_id, question_key, value), which holds all this query reads.
                 .where(Answer.response_id.between(first, last))
                 .group_by(Response.round_id, response_group, Answer.question_key)
             )
