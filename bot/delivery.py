@@ -2,16 +2,17 @@
 scheduled fan-out shares.
 
 The pulse and the explainers both arrive at a local day and time in each person's own time zone,
-only on their workdays and within working hours, never while they are paused or away. Both
-claim queued deliveries in batches and mark what happened; the driver for that lives here too,
-so the two fan-outs cannot drift apart.
+only on their workdays and within working hours, never while they are paused or away. They
+and the reminders claim deliveries in batches and record what happened; the driver for that
+lives here too, so the fan-outs cannot drift apart.
 
 Exactly once, through crashes and a second scheduler: a delivery is claimed in the database
 ('sending', with the claim time) before its DM is sent, and marked 'sent' after. Claims are taken
-with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers), so two schedulers split a
-fan-out rather than repeat it. A claim still 'sending' after CLAIM_LEASE belongs to a run that
-died between the two steps: before its DM is sent again, the person's DM history is searched for
-the message metadata that names the delivery, and a DM that did go out is only marked sent.
+with FOR UPDATE SKIP LOCKED on PostgreSQL, and on either database the UPDATE that takes them
+checks again that they are free, so two schedulers split a fan-out rather than repeat it. A claim
+still 'sending' after CLAIM_LEASE belongs to a run that died between the two steps (or one that
+Slack failed mid-send): before its DM is sent again, the person's DM history is searched for the
+message metadata that names the delivery, and a DM that did go out is only marked sent.
 """
 
 from __future__ import annotations
