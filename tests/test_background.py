@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from freezegun import freeze_time
 
 from bot.slack.background import Background, Traffic
 
@@ -65,3 +66,14 @@ def test_past_the_backlog_limit_work_runs_in_the_callers_thread() -> None:
     background.submit("overflow", lambda: threads.append(threading.current_thread().name))
     assert threads == [threading.current_thread().name]
     release.set()
+
+
+def test_pauses_run_on_real_time_under_a_frozen_test_clock() -> None:
+    traffic = Traffic()
+    background = Background(ThreadPoolExecutor(max_workers=1), traffic=traffic, patience=1000)
+    done = threading.Event()
+    with freeze_time("2026-11-24 10:00"):
+        with traffic.request():
+            background.submit("first", lambda: busy_work(0.01))
+            background.submit("second", done.set)
+        assert done.wait(5)  # quiet comes on the real clock, though the test clock stands still

@@ -5,9 +5,9 @@ updating the message) costs many times what its ack does. Done beside the acks o
 machine, it would take most of the processor from them during a burst of clicks. So it runs on
 a few threads of its own. While no request is being served they work freely. While requests
 are, jobs take turns, and each turn is followed by a pause of `patience` times the processor
-time the job used, ended early when the requests are done. The work thus keeps a small steady
-share under any load and trails a burst, catching up as soon as it ends; waiting on Slack or
-the database uses no processor time, so slow I/O is never paused for.
+time the job used, ended early once no request has come for a moment. The work thus keeps a
+small steady share under any load and trails a burst, catching up as soon as it ends; waiting
+on Slack or the database uses no processor time, so slow I/O is never paused for.
 
 The backlog is bounded: past `max_backlog` waiting jobs, a job runs at once in the listener's
 own thread, as if there were no pool, so acks slow down instead of memory filling up.
@@ -16,6 +16,7 @@ own thread, as if there were no pool, so acks slow down instead of memory fillin
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,16 +25,29 @@ from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
+
+def _clock() -> float:
+    """Monotonic seconds that a frozen test clock (freezegun) leaves running: pauses are real."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 THREADS = 4  # mostly waiting on the database and on Slack
 PATIENCE = 30.0  # while requests are served, work uses at most 1/31 of one processor
 MAX_BACKLOG = 2000
+QUIET_AFTER = 0.02  # seconds without a request before the web counts as quiet
 
 
 class Traffic:
-    """How many requests this process is serving right now."""
+    """Whether this process is serving requests: now, or so recently that more are surely coming.
 
-    def __init__(self) -> None:
+    A burst has gaps of a fraction of a millisecond between requests; counting those as quiet
+    would let work start in them, so quiet means no request for `quiet_after` seconds.
+    """
+
+    def __init__(self, quiet_after: float = QUIET_AFTER) -> None:
+        self.quiet_after = quiet_after
         self._serving = 0
+        self._last_served = -math.inf
         self._changed = threading.Condition()
 
     @contextmanager
@@ -45,16 +59,25 @@ class Traffic:
         finally:
             with self._changed:
                 self._serving -= 1
+                self._last_served = _clock()
                 if not self._serving:
                     self._changed.notify_all()
 
     @property
     def busy(self) -> bool:
-        return self._serving > 0
+        return self._serving > 0 or _clock() - self._last_served < self.quiet_after
 
     def wait_until_quiet(self, timeout: float) -> None:
+        """Return once the process is quiet, or after `timeout` seconds."""
+        deadline = _clock() + timeout
         with self._changed:
-            self._changed.wait_for(lambda: not self._serving, timeout)
+            while (now := _clock()) < deadline:
+                if self._serving:
+                    self._changed.wait(deadline - now)
+                elif (idle := now - self._last_served) < self.quiet_after:
+                    self._changed.wait(min(self.quiet_after - idle, deadline - now))
+                else:
+                    return
 
 
 class Background:
@@ -71,6 +94,7 @@ class Background:
         self.patience = patience
         self.max_backlog = max_backlog
         self._turn = threading.Lock()
+        self._resume_at = -math.inf  # while busy, when the next job may start
         self._lock = threading.Lock()
         self._backlog = 0
 
@@ -91,8 +115,11 @@ class Background:
                 self._run(name, work)
                 return
             with self._turn:
+                # The pause the last job earned comes before this one, so a job's own caller
+                # (a test waiting on it, say) never waits for it.
+                self.traffic.wait_until_quiet(self._resume_at - _clock())
                 used = self._run(name, work)
-                self.traffic.wait_until_quiet(self.patience * used)
+                self._resume_at = _clock() + self.patience * used
 
         self.executor.submit(run)
 

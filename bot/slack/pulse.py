@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.errors import PulseError
@@ -29,63 +31,99 @@ STALE_BUTTON = "That button no longer works. Your latest pulse is in your messag
 _MESSAGE_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
+@dataclass(frozen=True, slots=True)
+class _Click:
+    """What a pulse button's work needs after the ack.
+
+    A few strings rather than the whole payload, which would otherwise wait in memory (and in
+    the garbage collector's way) for as long as a burst of clicks is queued.
+    """
+
+    user_id: str
+    value: Any
+    message: MessageRef | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], action: dict[str, Any]) -> _Click:
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        return cls(body["user"]["id"], action.get("value", ""), MessageRef(channel, ts) if channel and ts else None)
+
+
 def register(app: App, services: Services) -> None:
-    def show(body: dict[str, Any], view: PulseView) -> None:
+    def show(click: _Click, view: PulseView) -> None:
         """Update the message with the latest recorded state, not the state this click saw.
 
         Two quick clicks finish in any order; re-reading under a per-message lock means the last
         update Slack receives always shows every answer recorded so far.
         """
-        container = body.get("container", {})
-        channel, ts = container.get("channel_id"), container.get("message_ts")
-        if not (channel and ts):
+        if click.message is None:
             return
-        with _MESSAGE_LOCKS[hash((channel, ts)) % len(_MESSAGE_LOCKS)]:
-            latest = service.pulse_for(services.db, services.key, body["user"]["id"], view.round_id)
-            services.messenger.update_pulse(MessageRef(channel, ts), latest)
+        with _MESSAGE_LOCKS[hash(click.message) % len(_MESSAGE_LOCKS)]:
+            latest = service.pulse_for(services.db, services.key, click.user_id, view.round_id)
+            services.messenger.update_pulse(click.message, latest)
 
     def refuse(respond: Respond, error: Exception) -> None:
         respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
 
-    def record(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def record(click: _Click, respond: Respond) -> None:
         try:
-            round_id, question_key, option = parse_answer_value(action.get("value", ""))
+            round_id, question_key, option = parse_answer_value(click.value)
         except ValueError:
             refuse(respond, PulseError(STALE_BUTTON))
             return
         try:
-            view = service.record_answer(services.db, services.key, body["user"]["id"], round_id, question_key, option)
+            view = service.record_answer(services.db, services.key, click.user_id, round_id, question_key, option)
         except PulseError as error:
             refuse(respond, error)
             return
-        show(body, view)
+        show(click, view)
 
-    # Answer clicks come in bursts when a pulse goes out: each is acknowledged at once and
-    # recorded after, so no click waits for the ones before it to be stored and shown.
-    @app.action(PULSE_ANSWER_PATTERN)
-    def answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        services.after_ack("pulse.answer", lambda: record(body, action, respond))
-
-    def round_action(action_name: str, change: Any) -> None:
-        def apply(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def round_change(change: Callable[..., PulseView]) -> Callable[[_Click, Respond], None]:
+        def apply(click: _Click, respond: Respond) -> None:
             try:
-                view = change(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
+                view = change(services.db, services.key, click.user_id, parse_id(click.value))
             except ValueError:
                 refuse(respond, PulseError(STALE_BUTTON))
                 return
             except PulseError as error:
                 refuse(respond, error)
                 return
-            show(body, view)
+            show(click, view)
 
-        @app.action(action_name)
-        def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-            ack()
-            services.after_ack(action_name, lambda: apply(body, action, respond))
+        return apply
 
-    round_action(Action.PULSE_SKIP, service.skip_week)
-    round_action(Action.PULSE_UNSKIP, service.answer_after_all)
+    round_changes = {Action.PULSE_SKIP: round_change(service.skip_week),
+                     Action.PULSE_UNSKIP: round_change(service.answer_after_all)}
+
+    def button_work(body: dict[str, Any]) -> tuple[Callable[[_Click, Respond], None], dict[str, Any]] | None:
+        """The work for a click on a pulse button (answer, skip, unskip), or None for anything else."""
+        actions = body.get("actions") if body.get("type") == "block_actions" else None
+        if not (isinstance(actions, list) and len(actions) == 1 and isinstance(actions[0], dict)):
+            return None
+        action_id = actions[0].get("action_id")
+        if not isinstance(action_id, str):
+            return None
+        if PULSE_ANSWER_PATTERN.match(action_id):
+            return record, actions[0]
+        work = round_changes.get(action_id)
+        return None if work is None else (work, actions[0])
+
+    # Pulse buttons are the app's one burst of traffic: when the pulse goes out, hundreds of
+    # people click within minutes. A listener's ack reaches Slack only once Bolt has handed the
+    # listener to its pool and seen the ack (it looks every 10 ms); these clicks are acknowledged
+    # here instead, after Bolt's checks and before any listener, and their work is done after.
+    @app.middleware
+    def acknowledge_pulse_buttons(
+        body: dict[str, Any], respond: Respond, next_: Callable[[], BoltResponse | None]
+    ) -> BoltResponse | None:
+        found = button_work(body)
+        if found is None:
+            return next_()
+        work, action = found
+        click = _Click.of(body, action)
+        services.after_ack(str(action["action_id"]), lambda: work(click, respond))
+        return BoltResponse(status=200, body="")
 
     @app.action(Action.PULSE_COMMENT)
     def open_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
