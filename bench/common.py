@@ -20,9 +20,15 @@ from bot.migrate import upgrade
 def fresh_database(url: str | None, folder: Path) -> Iterator[str]:
     """A migrated, empty database: a SQLite file in `folder`, or a new schema in PostgreSQL `url`."""
     if url is None or url.startswith("sqlite"):
-        url = url or f"sqlite:///{folder / 'pulse.sqlite3'}"
-        _migrate(url)
-        yield url
+        path = folder / "pulse.sqlite3"
+        url = url or f"sqlite:///{path}"
+        try:
+            _migrate(url)
+            yield url
+        finally:
+            # A year of answers is gigabytes: gone as soon as the benchmark is done with it.
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     schema = f"pulse_bench_{uuid.uuid4().hex[:10]}"
     admin = Database(url)

@@ -41,7 +41,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -55,9 +54,9 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 import bot.reports.digest as digest_module
+from bench.common import fresh_database
 from bot.db import Base, Database
 from bot.explainers.library import Explainer, Library, load_library, reading_order
-from bot.migrate import upgrade
 from bot.models import (
     WORK_CATEGORIES,
     Answer,
@@ -432,35 +431,10 @@ def _next_id(connection: Connection, model: Any) -> int:
 @contextlib.contextmanager
 def database(kind: str, label: str, folder: Path) -> Iterator[str]:
     """The URL of a database of its own, migrated to head by the real migrations, removed afterwards."""
-    if kind == "sqlite":
-        path = folder / f"digest-{label}.sqlite3"
-        try:
-            _migrate(f"sqlite:///{path}")
-            yield f"sqlite:///{path}"
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    schema = f"pulse_bench_digest_{uuid.uuid4().hex[:10]}"
-    admin = Database(POSTGRES_URL)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        _migrate(url)
+    place = folder / f"digest-{label}"
+    place.mkdir(exist_ok=True)
+    with fresh_database(POSTGRES_URL if kind == "postgresql" else None, place) as url:
         yield url
-    finally:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _migrate(url: str) -> None:
-    db = Database(url)
-    try:
-        upgrade(db.engine)
-    finally:
-        db.dispose()
 
 
 # ---------------------------------------------------------------- timing
