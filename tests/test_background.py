@@ -77,3 +77,14 @@ def test_pauses_run_on_real_time_under_a_frozen_test_clock() -> None:
             background.submit("first", lambda: busy_work(0.01))
             background.submit("second", done.set)
         assert done.wait(5)  # quiet comes on the real clock, though the test clock stands still
+
+
+def test_under_unbroken_traffic_work_waits_no_longer_than_max_wait() -> None:
+    traffic = Traffic()
+    background = Background(ThreadPoolExecutor(max_workers=2), traffic=traffic, patience=1000, max_wait=0.2)
+    done = threading.Event()
+    with traffic.request():  # requests never stop: without the bound, the second job would wait on
+        background.submit("first", lambda: busy_work(0.01))
+        background.submit("second", done.set)
+        assert done.wait(5)
+        assert traffic.busy

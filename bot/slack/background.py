@@ -9,8 +9,16 @@ time the job used, ended early once no request has come for a moment. The work t
 small steady share under any load and trails a burst, catching up as soon as it ends; waiting
 on Slack or the database uses no processor time, so slow I/O is never paused for.
 
-The backlog is bounded: past `max_backlog` waiting jobs, a job runs at once in the listener's
-own thread, as if there were no pool, so acks slow down instead of memory filling up.
+Giving way is bounded twice. A job that has waited `max_wait` seconds runs however busy the web
+is, so under steady heavy traffic a person still sees their answer within seconds, and acks slow
+down a little instead. Past `max_backlog` waiting jobs, a job runs at once in the listener's own
+thread, as if there were no pool, so acks slow down instead of memory filling up.
+
+Waiting work lives in memory only. A worker that is stopped (a deploy, a scale-down) finishes it
+before it exits: the pool's threads are joined at interpreter exit, and nothing is left to give
+way to once the server has stopped taking requests. A worker killed outright loses the clicks it
+had acknowledged but not yet recorded; their messages were never updated, so the people who
+clicked still see the question unanswered and can answer again.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ def _clock() -> float:
 THREADS = 4  # mostly waiting on the database and on Slack
 PATIENCE = 30.0  # while requests are served, work uses at most 1/31 of one processor
 MAX_BACKLOG = 2000
+MAX_WAIT = 5.0  # seconds a job gives way at most before it runs regardless
 QUIET_AFTER = 0.02  # seconds without a request before the web counts as quiet
 
 
@@ -88,11 +97,13 @@ class Background:
         traffic: Traffic | None = None,
         patience: float = PATIENCE,
         max_backlog: int = MAX_BACKLOG,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         self.executor = executor or ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="after-ack")
         self.traffic = traffic or Traffic()
         self.patience = patience
         self.max_backlog = max_backlog
+        self.max_wait = max_wait
         self._turn = threading.Lock()
         self._resume_at = -math.inf  # while busy, when the next job may start
         self._lock = threading.Lock()
@@ -108,18 +119,22 @@ class Background:
             self._run(name, work)
             return
 
+        due = _clock() + self.max_wait  # when this job stops giving way
+
         def run() -> None:
             with self._lock:
                 self._backlog -= 1
-            if not self.traffic.busy:
-                self._run(name, work)
+            if not self.traffic.busy or not self._turn.acquire(timeout=max(due - _clock(), 0)):
+                self._run(name, work)  # quiet, or waited long enough for its turn
                 return
-            with self._turn:
+            try:
                 # The pause the last job earned comes before this one, so a job's own caller
                 # (a test waiting on it, say) never waits for it.
-                self.traffic.wait_until_quiet(self._resume_at - _clock())
+                self.traffic.wait_until_quiet(min(self._resume_at, due) - _clock())
                 used = self._run(name, work)
                 self._resume_at = _clock() + self.patience * used
+            finally:
+                self._turn.release()
 
         self.executor.submit(run)
 
