@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,14 +15,19 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
+from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.clock import JOBS, JobContext, schedule_jobs
 from bot.db import Database
+from bot.models import Answer
 from bot.settings import Settings
 from bot.slack.app import make_services
+from bot.surveys.service import run_pulse_job
+from bot.weeks import IsoWeek, local_instant, now
 from tests import factories
 from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY, SIGNING_SECRET
+from tests.slack_requests import SignedSlack
 from tests.slack_server import FakeSlack
 
 
@@ -106,6 +113,53 @@ def test_pulse_serve_answers_healthz_under_gunicorn(tmp_path: Path, slack: FakeS
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
+    assert b"Traceback" not in stderr
+
+
+def test_a_deploy_records_every_click_it_acknowledged_before_stopping(
+    settings: Settings, database_url: str, db: Database, slack: FakeSlack, tmp_path: Path
+) -> None:
+    people = [f"UDEPLOY{n}" for n in range(8)]
+    for user_id in people:
+        factories.person(db, user_id, tz="UTC")
+    # This week's pulse, sent at this week's pulse time on the real clock: the server runs on it.
+    schedule = settings.behaviour.schedule
+    week = IsoWeek.of(now().date())
+    sent_at = local_instant("UTC", week.day(schedule.pulse_day), schedule.pulse_time) + dt.timedelta(minutes=5)
+    run = run_pulse_job(db, make_services(settings, db).messenger, settings.behaviour, at=sent_at, force=True, week=week)
+    assert run.sent == len(people)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        env={**os.environ, "DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_BOT_TOKEN": BOT_TOKEN,
+             "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_health(f"http://127.0.0.1:{port}/healthz", server)
+        # Each message update takes Slack a second, so most clicks are still waiting to be
+        # recorded when the deploy stops the server, right after the last one is acknowledged.
+        slack.slow("chat.update", 1.0, times=len(people), processed=True)
+        requests = SignedSlack(f"http://127.0.0.1:{port}", SIGNING_SECRET, response_url_factory=slack.response_url)
+        for user_id in people:
+            message = slack.messages["D" + user_id[1:]][0]
+            button = next(element for block in message["blocks"] for element in block.get("elements", [])
+                          if element.get("action_id", "").startswith("pulse_answer:"))
+            response = requests.block_action(user_id, button["action_id"], button["value"],
+                                             channel_id="D" + user_id[1:], message_ts=message["ts"])
+            assert response.status == 200
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Answer)) == len(people)
+    assert len(slack.calls_to("chat.update")) == len(people)  # every message shows its answer
     assert b"Traceback" not in stderr
 
 
