@@ -11,6 +11,7 @@ still records a real answer.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -431,6 +432,25 @@ def test_megabyte_fields_are_refused_without_a_trace(seeded: Seeded) -> None:
             assert response.json()["response_action"] == "errors"
 
     send()
+    still_records_an_answer(seeded)
+
+
+def test_a_body_larger_than_slack_ever_sends_is_refused_before_it_is_read(seeded: Seeded) -> None:
+    before = snapshot(seeded.db)
+    # The request says 64 MiB are coming and sends a few bytes: the answer comes at once, so
+    # the app never waited for (or held) the rest.
+    connection = http.client.HTTPConnection(seeded.app.url.removeprefix("http://"), timeout=10)
+    try:
+        connection.putrequest("POST", "/slack/events")
+        connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+        connection.putheader("Content-Length", str(64 * 1024 * 1024))
+        connection.endheaders(b"payload=%7B")
+        answer = connection.getresponse()
+        status, text = answer.status, answer.read().decode()
+    finally:
+        connection.close()
+    assert (status, text) == (413, "request too large")
+    refused_cleanly(seeded, Response(status, text.encode(), {}), before)
     still_records_an_answer(seeded)
 
 

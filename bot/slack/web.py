@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
+# Slack's largest requests are view submissions: a modal of at most 100 blocks, whose inputs
+# hold a few thousand characters each, form-encoded (up to nine bytes a character). Anything
+# larger did not come from Slack and is refused before it is read into memory.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
 
 class PulseWeb:
     """A WSGI application; gunicorn serves it in production, wsgiref in tests."""
@@ -35,6 +40,9 @@ class PulseWeb:
         if path == "/slack/events":
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only")
+            if _declared_length(environ) > MAX_BODY_BYTES:
+                log.info("slack.request_refused reason=too_large")
+                return _plain(start_response, "413 Content Too Large", "request too large")
             return self.slack(environ, start_response)
         return _plain(start_response, "404 Not Found", "not found")
 
@@ -96,6 +104,15 @@ def _utf8_body(environ: dict[str, Any]) -> str | None:
         return raw.decode("utf-8")
     except ValueError:  # a Content-Length that is not a number, or bytes that are not UTF-8
         return None
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    """The body's length as the request states it; 0 when it states none or none that is a number
+    (reading such a body is refused later)."""
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
