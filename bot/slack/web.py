@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
-# Slack's largest requests are view submissions: a modal of at most 100 blocks, whose inputs
-# hold a few thousand characters each, form-encoded (up to nine bytes a character). Anything
-# larger did not come from Slack and is refused before it is read into memory.
-MAX_BODY_BYTES = 5 * 1024 * 1024
+# Slack's largest requests are view submissions: a modal of at most 100 blocks and what was typed
+# into its inputs (3,000 characters each at most), form-encoded at up to nine bytes a character:
+# a few MB at the very most. Anything larger did not come from Slack and is refused before it is
+# read into memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 class PulseWeb:
