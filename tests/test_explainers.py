@@ -489,6 +489,31 @@ def sent_to(services: Services, db: Database, *user_ids: str, team: str = "Sales
     tick(services, f"{THURSDAY} 09:00")
 
 
+COLLEAGUES = ("UBEN", "UCARA", "UDAN", "UEVA")  # with Anna, the minimum group of five
+
+
+def test_an_unnamed_question_about_an_explainer_few_received_is_refused(
+    services: Services, db: Database, slack: FakeSlack
+) -> None:
+    sent_to(services, db, "UANNA", *COLLEAGUES[:3])
+    slack.reset_calls()
+    # Four people got it: the council, told which explainer was asked about, could guess who asked.
+    with pytest.raises(service.TraceableQuestion, match="Fewer than 5 people"):
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                             named=False, min_group=services.min_group)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ExplainerQuestion)) == 0
+    assert slack.calls_to("chat.postMessage") == []
+    receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                                   named=True, min_group=services.min_group)
+    assert receipt.posted and not receipt.question.anonymous
+    factories.person(db, COLLEAGUES[3], team_path="Sales", tz=BERLIN)
+    tick(services, f"{THURSDAY} 10:00")  # a fifth person gets it: now no one stands out
+    receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                                   named=False, min_group=services.min_group)
+    assert receipt.posted and receipt.question.anonymous
+
+
 def test_feedback_is_stored_under_a_pseudonym_and_can_be_changed(services: Services, db: Database) -> None:
     sent_to(services, db, "UANNA")
     with freeze_time(f"{THURSDAY} 10:00"):
@@ -513,10 +538,10 @@ def test_feedback_on_an_explainer_never_sent_is_refused(services: Services, db: 
 def test_an_empty_or_too_long_question_is_refused_before_anything_is_written(
     services: Services, db: Database, slack: FakeSlack, text: str
 ) -> None:
-    sent_to(services, db, "UANNA")
+    sent_to(services, db, "UANNA", *COLLEAGUES)
     slack.reset_calls()
     with pytest.raises(service.InvalidQuestion):
-        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", text, named=False)
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", text, named=False, min_group=services.min_group)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ExplainerQuestion)) == 0
     assert slack.calls_to("chat.postMessage") == []
@@ -525,7 +550,7 @@ def test_an_empty_or_too_long_question_is_refused_before_anything_is_written(
 def test_a_question_without_a_council_channel_is_refused_not_lost(services: Services, db: Database) -> None:
     sent_to(services, db, "UANNA")
     with pytest.raises(service.NoCouncilChannel, match="PULSE_COUNCIL_CHANNEL"):
-        service.ask_question(db, services.messenger, None, "UANNA", "what-changes-at-go-live", "Why?", named=False)
+        service.ask_question(db, services.messenger, None, "UANNA", "what-changes-at-go-live", "Why?", named=False, min_group=services.min_group)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ExplainerQuestion)) == 0
 
@@ -533,10 +558,11 @@ def test_a_question_without_a_council_channel_is_refused_not_lost(services: Serv
 def test_a_question_slack_will_not_post_is_still_stored_for_the_digest(
     services: Services, db: Database, slack: FakeSlack
 ) -> None:
-    sent_to(services, db, "UANNA")
+    sent_to(services, db, "UANNA", *COLLEAGUES)
     slack.fail("chat.postMessage", error="channel_not_found")
     receipt = service.ask_question(
-        db, services.messenger, "CGONE", "UANNA", "what-changes-at-go-live", " Who checks the drafts? ", named=False
+        db, services.messenger, "CGONE", "UANNA", "what-changes-at-go-live", " Who checks the drafts? ", named=False,
+        min_group=services.min_group,
     )
     assert receipt.posted is False and receipt.question.anonymous
     with db.session() as session:
@@ -545,9 +571,9 @@ def test_a_question_slack_will_not_post_is_still_stored_for_the_digest(
 
 
 def test_question_text_never_reaches_the_logs(services: Services, db: Database, caplog: pytest.LogCaptureFixture) -> None:
-    sent_to(services, db, "UANNA")
+    sent_to(services, db, "UANNA", *COLLEAGUES)
     caplog.set_level("DEBUG", logger="bot")
-    service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Secret worry", named=False)
+    service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Secret worry", named=False, min_group=services.min_group)
     assert "Secret worry" not in caplog.text and "UANNA" not in caplog.text
 
 
@@ -557,7 +583,7 @@ def test_reach_and_helpfulness_are_shown_only_for_large_enough_groups(services: 
     with freeze_time(f"{THURSDAY} 12:00"):
         for index, user_id in enumerate(people[:5]):
             service.record_feedback(db, KEY, user_id, "what-changes-at-go-live", helpful=index != 0)
-        service.ask_question(db, services.messenger, "CCOUNCIL", "UP0", "what-changes-at-go-live", "Why now?", named=False)
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UP0", "what-changes-at-go-live", "Why now?", named=False, min_group=services.min_group)
     [result] = service.explainer_results(db, "2026-W48", min_group_size=5)
     assert (result.key, result.sent, result.reached, result.rated, result.questions) == ("what-changes-at-go-live", 6, 6, 5, 1)
     assert result.helpful_share == pytest.approx(0.8)

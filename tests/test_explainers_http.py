@@ -74,6 +74,8 @@ def assert_valid_modal(view: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- helpers
 
+COLLEAGUES = ("UBEN", "UCARA", "UDAN", "UEVA")  # with Anna, the minimum group of five
+
 
 @pytest.fixture
 def app(settings: Settings, db: Database, slack: FakeSlack) -> Iterator[RunningApp]:
@@ -255,7 +257,7 @@ def test_the_question_button_opens_a_modal_with_the_name_unticked(app: RunningAp
 
 
 def test_an_anonymous_question_reaches_the_council_without_a_name(app: RunningApp, db: Database, slack: FakeSlack) -> None:
-    go_live(db, "UANNA")
+    go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     assert ask(app, "UANNA", "  Who checks the drafts before they go out?  ") is None
     [post] = slack.messages["CCOUNCIL"]
@@ -272,6 +274,19 @@ def test_an_anonymous_question_reaches_the_council_without_a_name(app: RunningAp
     assert "sent to the performance council anonymously" in as_text(confirmation["blocks"])
 
 
+def test_an_unnamed_question_about_an_explainer_few_received_asks_for_a_name_in_the_modal(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    go_live(db, "UANNA", *COLLEAGUES[:3])
+    send_explainers(app)
+    answer = ask(app, "UANNA", "Why were we first?")
+    assert answer["response_action"] == "errors"
+    assert "Fewer than 5 people" in answer["errors"]["question_named"] and "Include my name" in answer["errors"]["question_named"]
+    assert questions(db) == [] and "CCOUNCIL" not in slack.messages
+    assert ask(app, "UANNA", "Why were we first?", named=True) is None
+    assert "<@UANNA> asked about the explainer" in as_text(slack.messages["CCOUNCIL"][0]["blocks"])
+
+
 def test_a_named_question_shows_who_asked(app: RunningApp, db: Database, slack: FakeSlack) -> None:
     go_live(db, "UANNA")
     send_explainers(app)
@@ -284,7 +299,7 @@ def test_a_named_question_shows_who_asked(app: RunningApp, db: Database, slack: 
 
 
 def test_question_text_is_escaped_so_it_cannot_ping_the_channel(app: RunningApp, db: Database, slack: FakeSlack) -> None:
-    go_live(db, "UANNA")
+    go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     ask(app, "UANNA", "<!channel> why is R&D first?\n<https://evil.example|click>")
     shown = as_text(slack.messages["CCOUNCIL"][0]["blocks"])
@@ -318,7 +333,7 @@ def test_a_question_about_an_explainer_never_sent_is_refused_in_the_modal(app: R
 
 
 def test_a_question_slack_cannot_post_is_kept_and_the_asker_told(app: RunningApp, db: Database, slack: FakeSlack) -> None:
-    go_live(db, "UANNA")
+    go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     slack.fail("chat.postMessage", error="not_in_channel")
     ask(app, "UANNA", "Who decides on a pause?")
@@ -329,7 +344,7 @@ def test_a_question_slack_cannot_post_is_kept_and_the_asker_told(app: RunningApp
 
 
 def test_question_text_never_reaches_the_logs(app: RunningApp, db: Database, caplog: pytest.LogCaptureFixture) -> None:
-    go_live(db, "UANNA")
+    go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     caplog.set_level(logging.INFO)
     ask(app, "UANNA", "A worry I would rather not see in a log file")

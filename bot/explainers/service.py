@@ -64,6 +64,10 @@ class UnknownExplainer(PulseError):
     """A button or modal names an explainer this person was never sent."""
 
 
+class TraceableQuestion(PulseError):
+    """An anonymous question about an explainer so few people received that the asker could be told."""
+
+
 NO_COUNCIL_CHANNEL = (
     "Questions can't be sent yet: no council channel is set up. "
     "Please ask your Rollout Pulse admin to set PULSE_COUNCIL_CHANNEL."
@@ -364,6 +368,31 @@ def check_asker(db: Database, user_id: str, explainer_key: str) -> None:
         _require_sent(session, enrolled_person(session, user_id), explainer_key)
 
 
+def check_anonymity(db: Database, explainer_key: str, *, named: bool, min_group: int) -> None:
+    """Whether a question about this explainer can go unnamed.
+
+    The council sees which explainer a question is about, and only the people it was sent to can
+    ask: with fewer of them than the minimum group size, "anonymous" would name one of a handful.
+    """
+    if named:
+        return
+    with db.session() as session:
+        _require_anonymity_possible(session, explainer_key, min_group)
+
+
+def _require_anonymity_possible(session: Session, explainer_key: str, min_group: int) -> None:
+    recipients = session.scalar(
+        select(func.count(func.distinct(ExplainerDelivery.person_id))).where(
+            ExplainerDelivery.explainer_key == explainer_key, ExplainerDelivery.status == "sent"
+        )
+    ) or 0
+    if not large_enough(recipients, min_group):
+        raise TraceableQuestion(
+            f"Fewer than {min_group} people have received this explainer, so the council could tell who "
+            "asked. Tick “Include my name” to send the question, or ask your manager instead."
+        )
+
+
 def ask_question(
     db: Database,
     messenger: Messenger,
@@ -373,13 +402,15 @@ def ask_question(
     text: str,
     *,
     named: bool,
+    min_group: int,
     title: str | None = None,
     at: dt.datetime | None = None,
 ) -> QuestionReceipt:
     """Store the question, then post it to the council: anonymous unless the asker chose otherwise.
 
     It is stored first, so a question Slack refuses to post is not lost: the digest lists it.
-    Only a named question records who asked.
+    Only a named question records who asked, and a question can go unnamed only about an explainer
+    sent to at least `min_group` people.
     """
     at = at or now()
     text = check_question(text)
@@ -388,6 +419,8 @@ def ask_question(
     with db.session() as session:
         person = enrolled_person(session, user_id)
         _require_sent(session, person, explainer_key)
+        if not named:
+            _require_anonymity_possible(session, explainer_key, min_group)
         row = ExplainerQuestion(
             explainer_key=explainer_key, text=text, person_id=person.id if named else None, asked_at=at
         )

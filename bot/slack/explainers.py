@@ -89,6 +89,10 @@ def register(app: App, services: Services) -> None:
             if explainer is None:
                 raise PulseError(STALE_BUTTON)
             service.check_asker(services.db, user_id, explainer.key)
+            service.check_anonymity(services.db, explainer.key, named=submission.named, min_group=services.min_group)
+        except service.TraceableQuestion as error:
+            ack(response_action="errors", errors={Block.QUESTION_NAMED: str(error)})
+            return
         except PulseError as error:
             ack(response_action="errors", errors={Block.QUESTION_TEXT: str(error)})
             return
@@ -102,6 +106,7 @@ def register(app: App, services: Services) -> None:
                 explainer.key,
                 submission.text,
                 named=submission.named,
+                min_group=services.min_group,
                 title=explainer.title,
             )
         except PulseError as error:
