@@ -437,3 +437,18 @@ class TeamWeekFigures(Base):
     hidden_reporters: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_team_week_figures_week_team", "week", "team_id"),)
+
+
+class ExplainerWeekReach(Base):
+    """A settled week's explainer reach: sent that week, and sent in it or any week before.
+
+    Explainer reach is a running total over the whole history; kept per settled week, the digest
+    adds only the weeks since the last settled one.
+    """
+
+    __tablename__ = "explainer_week_reach"
+
+    week: Mapped[str] = mapped_column(ForeignKey("settled_weeks.week", ondelete="CASCADE"), primary_key=True)
+    explainer_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer)
+    reached: Mapped[int] = mapped_column(Integer)

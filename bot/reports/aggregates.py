@@ -27,9 +27,11 @@ from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, s
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.db import Database
+from bot.explainers.service import keep_explainer_reach
 from bot.models import (
     Answer,
     Delivery,
+    ExplainerWeekReach,
     HiddenWorkReport,
     PulseRound,
     QuestionSet,
@@ -342,6 +344,7 @@ def settle_weeks(db: Database, weeks: Sequence[str], *, at: dt.datetime | None =
             ]
             if figures:
                 session.execute(insert(TeamWeekFigures), figures)
+            keep_explainer_reach(session, kept)
     log.info("figures.settled weeks=%s", kept)
     return kept
 
@@ -417,6 +420,7 @@ def unsettle_weeks(session: Session, weeks: Iterable[str]) -> None:
     if not weeks:
         return
     hold_week_figures(session)
+    session.execute(delete(ExplainerWeekReach).where(ExplainerWeekReach.week.in_(weeks)))
     session.execute(delete(TeamWeekFigures).where(TeamWeekFigures.week.in_(weeks)))
     session.execute(delete(SettledWeek).where(SettledWeek.week.in_(weeks)))
 

@@ -1,7 +1,8 @@
 """Settled weeks keep their per-team figures, so the digest stops re-adding months of answers.
 
 A week whose round has closed and to which nothing more can be filed is settled: its per-team
-figures (counts and sums, never a person) are written once into `team_week_figures`, marked in
+figures (counts and sums, never a person) are written once into `team_week_figures`, and its
+explainer reach (sent that week, and reached by its end) into `explainer_week_reach`, marked in
 `settled_weeks`, and read from there by every later digest. Nothing is filled in here: the first
 digest after the upgrade settles the weeks it reads.
 
@@ -47,8 +48,18 @@ def upgrade() -> None:
     with op.batch_alter_table('team_week_figures', schema=None) as batch_op:
         batch_op.create_index('ix_team_week_figures_week_team', ['week', 'team_id'], unique=False)
 
+    op.create_table('explainer_week_reach',
+    sa.Column('week', sa.String(length=8), nullable=False),
+    sa.Column('explainer_key', sa.String(length=60), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=False),
+    sa.Column('reached', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['week'], ['settled_weeks.week'], name=op.f('fk_explainer_week_reach_week_settled_weeks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('week', 'explainer_key', name=op.f('pk_explainer_week_reach'))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('explainer_week_reach')
     with op.batch_alter_table('team_week_figures', schema=None) as batch_op:
         batch_op.drop_index('ix_team_week_figures_week_team')
 
