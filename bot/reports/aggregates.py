@@ -12,6 +12,10 @@ starts with them (responses(round_id, team_id), answers(response_id, question_ke
 the rounds' response ids, deliveries(round_id, status), hidden_work_reports(week, team_id)), so
 the work follows the weeks reported, not the length of the history. Answer rows never come to
 Python: only one row per (week, team, question) does.
+
+A week that can no longer change is counted once: its per-team figures are kept when it settles
+(`settle_weeks`), and every later report reads them instead of the week's answers, which
+retention may since have deleted. Only the weeks still open to change are counted each time.
 """
 
 from __future__ import annotations
@@ -309,44 +313,44 @@ def hold_week_figures(session: Session) -> None:
 def settle_weeks(db: Database, weeks: Sequence[str], *, at: dt.datetime | None = None) -> list[str]:
     """Keep the figures of these settled weeks, each once: the weeks this call kept.
 
-    A week is marked and its figures written in one transaction, so it is kept whole or not at
-    all; a week another process kept first is left as it is.
+    Each week is marked and its figures written in a transaction of its own, so it is kept whole
+    or not at all, and the database is held for one week's counting at a time; a week another
+    process kept first is left as it is.
     """
     at = at or now()
-    weeks = list(dict.fromkeys(weeks))
+    weeks = sorted(set(weeks))  # in order: each week's explainer reach builds on the one before
     settled = set(_settled(db, weeks, at))
     unsettled = [week for week in weeks if week not in settled]
     if unsettled:
         raise ValueError(f"{', '.join(unsettled)} can still change; it is not settled")
-    if not weeks:
-        return []
-    with db.session() as session:
-        hold_week_figures(session)
-        # On SQLite this first write takes the database's one write lock: what follows reads a
-        # state no one else can change before the commit.
-        kept = [week for week in weeks if _mark_settled(session, week, at)]
-        if kept:
-            rows = _team_rows(session, kept)
-            figures = [
-                {
-                    "week": row.week,
-                    "team_id": row.team_id,
-                    "sent": row.sent,
-                    "responded": row.responded,
-                    "skipped": row.skipped,
-                    "tallies": {
-                        key: [t.count, t.total, t.favourable, t.flagged] for key, t in row.tallies.items()
-                    },
-                    "hidden_minutes": dict(row.hidden_minutes),
-                    "hidden_reporters": row.hidden_reporters,
-                }
-                for row in rows
-            ]
+    kept = []
+    for week in weeks:
+        with db.session() as session:
+            hold_week_figures(session)
+            # On SQLite this first write takes the database's one write lock: what follows reads
+            # a state no one else can change before the commit.
+            if not _mark_settled(session, week, at):
+                continue
+            figures = [_kept_row(row) for row in _team_rows(session, [week])]
             if figures:
                 session.execute(insert(TeamWeekFigures), figures)
-            keep_explainer_reach(session, kept)
+            keep_explainer_reach(session, [week])
+        kept.append(week)
     log.info("figures.settled weeks=%s", kept)
     return kept
+
+
+def _kept_row(row: TeamWeek) -> dict[str, Any]:
+    return {
+        "week": row.week,
+        "team_id": row.team_id,
+        "sent": row.sent,
+        "responded": row.responded,
+        "skipped": row.skipped,
+        "tallies": {key: [t.count, t.total, t.favourable, t.flagged] for key, t in row.tallies.items()},
+        "hidden_minutes": dict(row.hidden_minutes),
+        "hidden_reporters": row.hidden_reporters,
+    }
 
 
 def _mark_settled(session: Session, week: str, at: dt.datetime) -> bool:
