@@ -195,6 +195,17 @@ def combine(rows: Iterable[TeamWeek]) -> GroupFigures:
     so someone who logged work in two teams in one week (moved mid-week) counts in both.
     """
     rows = list(rows)
+    if len(rows) == 1:
+        # Most teams have one row a week: its figures as they are, what _sum would rebuild.
+        [row] = rows
+        return GroupFigures(
+            sent=row.sent,
+            responded=row.responded,
+            tallies=dict(row.tallies),
+            hidden_minutes=dict(row.hidden_minutes),
+            hidden_reporters=row.hidden_reporters,
+            skipped=row.skipped,
+        )
     return _sum(rows, sent=sum(row.sent for row in rows))
 
 
@@ -372,35 +383,44 @@ def _kept_figures(db: Database, weeks: Sequence[str]) -> tuple[set[str], list[Te
         return set(), []
     with db.session() as session:
         found = session.execute(
-            select(SettledWeek.week, TeamWeekFigures)
+            select(
+                SettledWeek.week,
+                TeamWeekFigures.id,
+                TeamWeekFigures.team_id,
+                TeamWeekFigures.sent,
+                TeamWeekFigures.responded,
+                TeamWeekFigures.skipped,
+                TeamWeekFigures.tallies,
+                TeamWeekFigures.hidden_minutes,
+                TeamWeekFigures.hidden_reporters,
+            )
             .outerjoin(TeamWeekFigures, TeamWeekFigures.week == SettledWeek.week)
             .where(SettledWeek.week.in_(list(weeks)))
             .order_by(SettledWeek.week, TeamWeekFigures.id)
         ).all()
     kept: set[str] = set()
     cells: dict[tuple[str, int | None], list[TeamWeek]] = defaultdict(list)
-    for week, figures in found:
+    for week, figures_id, team_id, sent, responded, skipped, tallies, minutes, reporters in found:
         kept.add(week)
-        if figures is not None:
-            cells[(week, figures.team_id)].append(_team_week(figures))
+        if figures_id is None:
+            continue  # a week settled with no figures at all
+        cells[(week, team_id)].append(
+            TeamWeek(
+                week=week,
+                team_id=team_id,
+                sent=sent,
+                responded=responded,
+                skipped=skipped,
+                tallies={key: QuestionTally(int(c), float(t), f, g) for key, (c, t, f, g) in tallies.items()},
+                hidden_minutes=dict(minutes),
+                hidden_reporters=reporters,
+            )
+        )
     rows = []
     for (week, team_id), same in cells.items():
         # Teams deleted since their week settled all leave their figures under no team.
         rows.append(same[0] if len(same) == 1 else _merged(week, team_id, same))
     return kept, rows
-
-
-def _team_week(figures: TeamWeekFigures) -> TeamWeek:
-    return TeamWeek(
-        week=figures.week,
-        team_id=figures.team_id,
-        sent=figures.sent,
-        responded=figures.responded,
-        skipped=figures.skipped,
-        tallies={key: QuestionTally(int(c), float(t), f, g) for key, (c, t, f, g) in figures.tallies.items()},
-        hidden_minutes=dict(figures.hidden_minutes),
-        hidden_reporters=figures.hidden_reporters,
-    )
 
 
 def _merged(week: str, team_id: int | None, rows: Sequence[TeamWeek]) -> TeamWeek:
