@@ -393,3 +393,62 @@ class RolloutDecision(Base):
         CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
         Index("ix_rollout_decisions_rollout_decided", "rollout_id", "decided_at"),
     )
+
+
+# ---------------------------------------------------------------- settled weeks
+
+
+class SettledWeek(Base):
+    """A week whose figures can no longer change, and whose per-team figures are kept.
+
+    Written once, in the transaction that writes its `team_week_figures`, so a week is either
+    kept whole or not at all. `/pulse forget` removes the weeks the person had answered in, so
+    they are worked out again without them.
+    """
+
+    __tablename__ = "settled_weeks"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    settled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),)
+
+
+class TeamWeekFigures(Base):
+    """One settled week's raw figures for one team at the time: counts and sums, never a person.
+
+    The same figures as `bot.reports.aggregates.TeamWeek`, and as unfit to show: they reach a
+    report only through the confidentiality engine (bot/privacy.py), like figures computed live.
+    They outlive the raw answers they were counted from (retention keeps aggregates).
+    """
+
+    __tablename__ = "team_week_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(ForeignKey("settled_weeks.week", ondelete="CASCADE"))
+    # Like responses: a team deleted since leaves its figures under no team.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    sent: Mapped[int] = mapped_column(Integer)
+    responded: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[int] = mapped_column(Integer)
+    # question key → [count, total, favourable or null, flagged or null]
+    tallies: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    hidden_minutes: Mapped[dict[str, int]] = mapped_column(JSON)  # category → minutes
+    hidden_reporters: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_team_week_figures_week_team", "week", "team_id"),)
+
+
+class ExplainerWeekReach(Base):
+    """A settled week's explainer reach: sent that week, and sent in it or any week before.
+
+    Explainer reach is a running total over the whole history; kept per settled week, the digest
+    adds only the weeks since the last settled one.
+    """
+
+    __tablename__ = "explainer_week_reach"
+
+    week: Mapped[str] = mapped_column(ForeignKey("settled_weeks.week", ondelete="CASCADE"), primary_key=True)
+    explainer_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer)
+    reached: Mapped[int] = mapped_column(Integer)

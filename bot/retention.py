@@ -1,6 +1,7 @@
 """Retention: raw answers, comments and notes older than `retention_days` are deleted.
 
-Digests already posted keep their figures (they live in Slack and name nobody). The job is
+Digests already posted keep their figures (they live in Slack and name nobody), and so do the
+per-team figures kept for settled weeks: later digests still show those weeks' trends. The job is
 idempotent: it deletes what is past the cut-off, and a second run finds nothing.
 """
 
@@ -20,6 +21,7 @@ from bot.models import (
     PulseRound,
     Response,
 )
+from bot.reports.aggregates import hold_week_figures
 from bot.settings import Behaviour
 from bot.weeks import IsoWeek, now
 
@@ -48,6 +50,8 @@ def run_retention_job(db: Database, behaviour: Behaviour, *, at: dt.datetime | N
     # A week is past retention once all of it is: weeks strictly before the cut-off's week.
     last_kept = str(IsoWeek.of(cutoff))
     with db.session() as session:
+        # Not while a week is being settled from the answers this deletes.
+        hold_week_figures(session)
         old_rounds = select(PulseRound.id).where(PulseRound.week < last_kept)
         responses = session.execute(delete(Response).where(Response.round_id.in_(old_rounds))).rowcount
         hidden = session.execute(delete(HiddenWorkReport).where(HiddenWorkReport.week < last_kept)).rowcount

@@ -25,6 +25,7 @@ from bot.models import (
     Team,
 )
 from bot.privacy import pseudonym
+from bot.reports.aggregates import unsettle_weeks
 from bot.surveys.bank import thaw
 
 
@@ -125,13 +126,22 @@ def _count(number: int, noun: str) -> str:
 def forget(db: Database, key: bytes, user_id: str) -> Forgotten:
     """Delete everything answered or logged under the person's pseudonym, in one transaction.
 
-    Figures already posted in a digest stay: they are aggregates and name nobody. The roster entry
-    stays too, since it is the admin's; the person can still pause or ask to be removed.
+    Figures already posted in a digest stay: they are aggregates and name nobody. Figures kept for
+    settled weeks the person still has answers or reports in are dropped, so later digests work
+    them out again without the person, just as for weeks not yet settled. The roster entry stays
+    too, since it is the admin's; the person can still pause or ask to be removed.
     """
     who = pseudonym(key, user_id)
     with db.session() as session:
         person_id = session.scalar(select(Person.id).where(Person.slack_user_id == user_id)) or -1
         response_ids = session.scalars(select(Response.id).where(Response.pseudonym == who)).all()
+        weeks = set(
+            session.scalars(
+                select(PulseRound.week).join(Response, Response.round_id == PulseRound.id).where(Response.pseudonym == who)
+            )
+        )
+        weeks |= set(session.scalars(select(HiddenWorkReport.week).where(HiddenWorkReport.pseudonym == who)))
+        unsettle_weeks(session, weeks)
         answers = len(session.scalars(select(Answer.id).where(Answer.response_id.in_(response_ids))).all())
         responses = session.execute(delete(Response).where(Response.pseudonym == who)).rowcount
         hidden = session.execute(delete(HiddenWorkReport).where(HiddenWorkReport.pseudonym == who)).rowcount

@@ -30,6 +30,7 @@ from bot.models import (
     Rollout,
     RolloutTeam,
 )
+from bot.reports.aggregates import settle_weeks, settles_at
 from bot.settings import Settings, Weekday, load_settings
 from bot.slack.app import Services, make_services
 from bot.slack.messenger import DELIVERY_ATTEMPTS
@@ -595,6 +596,19 @@ def test_reach_and_helpfulness_are_shown_only_for_large_enough_groups(services: 
     # The week after, reach to date stays, this week's sends and questions are zero.
     [later] = service.explainer_results(db, IsoWeek(2026, 49), min_group_size=5)
     assert (later.sent, later.reached, later.questions, later.rated) == (0, 6, 0, 5)
+
+
+def test_reach_reads_the_same_once_its_weeks_have_settled(services: Services, db: Database) -> None:
+    people = [f"UP{n}" for n in range(6)]
+    sent_to(services, db, *people)
+    with freeze_time(f"{THURSDAY} 12:00"):
+        for user_id in people[:5]:
+            service.record_feedback(db, KEY, user_id, "what-changes-at-go-live", helpful=True)
+    weeks = [IsoWeek(2026, 48), IsoWeek(2026, 49), IsoWeek(2026, 50)]
+    live = [service.explainer_results(db, week, min_group_size=5) for week in weeks]
+    settle_weeks(db, ["2026-W48", "2026-W49"], at=settles_at("2026-W49"))
+    assert [service.explainer_results(db, week, min_group_size=5) for week in weeks] == live
+    assert [(r.sent, r.reached, r.rated) for [r] in live] == [(6, 6, 5), (0, 6, 5), (0, 6, 5)]
 
 
 def test_the_explainers_job_runs_from_the_command_line(

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, delete, exists, func, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upsert
@@ -36,9 +36,11 @@ from bot.models import (
     ExplainerDelivery,
     ExplainerFeedback,
     ExplainerQuestion,
+    ExplainerWeekReach,
     Person,
     Rollout,
     RolloutTeam,
+    SettledWeek,
     Team,
 )
 from bot.privacy import large_enough, pseudonym
@@ -469,22 +471,15 @@ def explainer_results(db: Database, week: IsoWeek | str, *, min_group_size: int)
     """Per explainer, computed in SQL; nothing at all for an explainer that reached too few people.
 
     Reach and ratings are running totals (everyone reached, or who rated, by the end of the
-    week), so unlike the rest of the digest they count rows of every week before. The indexes
-    (status, explainer_key, week) and (explainer_key, updated_at, helpful) hold all they need,
-    in explainer order: both are counted from an index alone, never from the rows.
+    week). Reach is kept per settled week (see `keep_explainer_reach`), so only the weeks since
+    the last settled one are counted. Ratings can be changed at any time, which moves them to the
+    week of the change, so they are counted over every week; the index
+    (explainer_key, updated_at, helpful) holds all that needs, never the rows.
     """
     week = IsoWeek.parse(week) if isinstance(week, str) else week
     starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
     with db.session() as session:
-        reach = session.execute(
-            select(
-                ExplainerDelivery.explainer_key,
-                func.sum(case((ExplainerDelivery.week == str(week), 1), else_=0)),
-                func.count(),
-            )
-            .where(ExplainerDelivery.status == "sent", ExplainerDelivery.week <= str(week))
-            .group_by(ExplainerDelivery.explainer_key)
-        ).all()
+        reach = _reach(session, str(week))
         ratings = {
             key: (count, helpful)
             for key, count, helpful in session.execute(
@@ -506,11 +501,65 @@ def explainer_results(db: Database, week: IsoWeek | str, *, min_group_size: int)
             )
         }
     return sorted(
-        (_result(key, int(sent), reached, ratings.get(key), questions.get(key, 0), min_group_size)
-         for key, sent, reached in reach
+        (_result(key, sent, reached, ratings.get(key), questions.get(key, 0), min_group_size)
+         for key, (sent, reached) in reach.items()
          if large_enough(reached, min_group_size)),
         key=lambda result: result.key,
     )
+
+
+def _reach(session: Session, week: str) -> dict[str, tuple[int, int]]:
+    """Per explainer: sent in the week, and reached by its end (kept up to the last settled week)."""
+    settled = session.scalar(select(func.max(SettledWeek.week)).where(SettledWeek.week <= week))
+    reach: dict[str, tuple[int, int]] = {}
+    if settled is not None:
+        kept = select(ExplainerWeekReach.explainer_key, ExplainerWeekReach.sent, ExplainerWeekReach.reached)
+        for key, sent, reached in session.execute(kept.where(ExplainerWeekReach.week == settled)):
+            reach[key] = (sent if settled == week else 0, reached)
+    for key, sent, reached in _sent(session, after=settled, through=week):
+        before_sent, before_reached = reach.get(key, (0, 0))
+        reach[key] = (before_sent + sent, before_reached + reached)
+    return reach
+
+
+def _sent(session: Session, *, after: str | None, through: str) -> Iterable[tuple[str, int, int]]:
+    """Per explainer: sent in the week `through`, and sent in the weeks after `after` through it."""
+    weeks = [ExplainerDelivery.week <= through]
+    if after is not None:
+        weeks.append(ExplainerDelivery.week > after)
+    rows = session.execute(
+        select(
+            ExplainerDelivery.explainer_key,
+            func.sum(case((ExplainerDelivery.week == through, 1), else_=0)),
+            func.count(),
+        )
+        .where(ExplainerDelivery.status == "sent", *weeks)
+        .group_by(ExplainerDelivery.explainer_key)
+    )
+    return [(key, int(sent or 0), int(reached)) for key, sent, reached in rows]
+
+
+def keep_explainer_reach(session: Session, weeks: Iterable[str]) -> None:
+    """Keep each settled week's reach, in the transaction that marks the week settled.
+
+    Nothing changes a settled week's sends: an explainer goes out only while its week lasts where
+    the reader lives. Reach by a week's end is the reach kept for the settled week before it
+    plus what was sent since.
+    """
+    for week in sorted(weeks):
+        previous = session.scalar(select(func.max(SettledWeek.week)).where(SettledWeek.week < week))
+        reach: dict[str, tuple[int, int]] = {}
+        if previous is not None:
+            kept = select(ExplainerWeekReach.explainer_key, ExplainerWeekReach.reached)
+            reach = {key: (0, reached) for key, reached in session.execute(kept.where(ExplainerWeekReach.week == previous))}
+        for key, sent, reached in _sent(session, after=previous, through=week):
+            reach[key] = (sent, reach.get(key, (0, 0))[1] + reached)
+        rows = [
+            {"week": week, "explainer_key": key, "sent": sent, "reached": reached}
+            for key, (sent, reached) in sorted(reach.items())
+        ]
+        if rows:
+            session.execute(insert(ExplainerWeekReach), rows)
 
 
 def _result(
