@@ -1,8 +1,10 @@
 """Retention: raw answers, comments and notes older than `retention_days` are deleted.
 
 Digests already posted keep their figures (they live in Slack and name nobody), and so do the
-per-team figures kept for settled weeks: later digests still show those weeks' trends. The job is
-idempotent: it deletes what is past the cut-off, and a second run finds nothing.
+per-team figures kept for settled weeks: later digests still show those weeks' trends. A week no
+report has read since it settled has its figures kept first, so no week's trend depends on
+whether a digest happened to run. The job is idempotent: it deletes what is past the cut-off, and
+a second run finds nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.models import (
     PulseRound,
     Response,
 )
-from bot.reports.aggregates import hold_week_figures
+from bot.reports.aggregates import hold_week_figures, settle_due
 from bot.settings import Behaviour
 from bot.weeks import IsoWeek, now
 
@@ -49,6 +51,10 @@ def run_retention_job(db: Database, behaviour: Behaviour, *, at: dt.datetime | N
     cutoff = at.date() - dt.timedelta(days=behaviour.retention_days)
     # A week is past retention once all of it is: weeks strictly before the cut-off's week.
     last_kept = str(IsoWeek.of(cutoff))
+    with db.session() as session:
+        old_weeks = set(session.scalars(select(PulseRound.week).where(PulseRound.week < last_kept)))
+        old_weeks |= set(session.scalars(select(HiddenWorkReport.week).distinct().where(HiddenWorkReport.week < last_kept)))
+    settle_due(db, sorted(old_weeks), at=at)
     with db.session() as session:
         # Not while a week is being settled from the answers this deletes.
         hold_week_figures(session)

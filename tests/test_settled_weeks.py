@@ -134,3 +134,13 @@ def test_two_processes_settling_at_once_keep_each_week_once(
     assert sorted(week for weeks in kept for week in weeks) == WEEKS  # each week kept by one of them
     assert kept_weeks(db) == WEEKS and kept_rows(db) == len(live)
     assert team_weeks(db, WEEKS, at=W49_SETTLES) == live
+
+
+def test_retention_keeps_the_figures_of_weeks_no_report_had_read(db: Database, two_weeks: dict[str, int]) -> None:
+    live = team_weeks(db, WEEKS, at=BEFORE)  # read before they settled: nothing kept yet
+    assert kept_weeks(db) == []
+    with freeze_time(W49_SETTLES + dt.timedelta(days=40)):
+        behaviour = every_question_every_week().model_copy(update={"retention_days": 30})
+        assert run_retention_job(db, behaviour).responses == 7
+    assert kept_weeks(db) == WEEKS
+    assert team_weeks(db, WEEKS, at=W49_SETTLES + dt.timedelta(days=40)) == live

@@ -321,6 +321,16 @@ def hold_week_figures(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(_FIGURES_LOCK)))
 
 
+def settle_due(db: Database, weeks: Sequence[str], *, at: dt.datetime | None = None) -> list[str]:
+    """Keep the figures of those of these weeks that have settled and are not kept yet."""
+    at = at or now()
+    if not weeks:
+        return []
+    with db.session() as session:
+        kept = set(session.scalars(select(SettledWeek.week).where(SettledWeek.week.in_(list(weeks)))))
+    return settle_weeks(db, _settled(db, [week for week in weeks if week not in kept], at), at=at)
+
+
 def settle_weeks(db: Database, weeks: Sequence[str], *, at: dt.datetime | None = None) -> list[str]:
     """Keep the figures of these settled weeks, each once: the weeks this call kept.
 
