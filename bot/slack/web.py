@@ -41,7 +41,7 @@ class PulseWeb:
         if path == "/slack/events":
             if method != "POST":
                 return _plain(start_response, "405 Method Not Allowed", "POST only")
-            if _declared_length(environ) > MAX_BODY_BYTES:
+            if (_declared_length(environ) or 0) > MAX_BODY_BYTES:
                 log.info("slack.request_refused reason=too_large")
                 return _plain(start_response, "413 Content Too Large", "request too large")
             return self.slack(environ, start_response)
@@ -97,23 +97,22 @@ class SlackEvents(SlackRequestHandler):
 
 def _utf8_body(environ: dict[str, Any]) -> str | None:
     """The request body as text, or None when it cannot be: Slack sends UTF-8 only."""
+    length = _declared_length(environ)
+    if length is None or length < 0:
+        return None
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length < 0:
-            return None
         raw: bytes = environ["wsgi.input"].read(length) if length else b""
         return raw.decode("utf-8")
-    except ValueError:  # a Content-Length that is not a number, or bytes that are not UTF-8
+    except ValueError:  # bytes that are not UTF-8
         return None
 
 
-def _declared_length(environ: dict[str, Any]) -> int:
-    """The body's length as the request states it; 0 when it states none or none that is a number
-    (reading such a body is refused later)."""
+def _declared_length(environ: dict[str, Any]) -> int | None:
+    """The body's length as the request states it (0 when it states none); None when it is not a number."""
     try:
         return int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return 0
+        return None
 
 
 def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
