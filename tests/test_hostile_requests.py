@@ -37,6 +37,7 @@ from tests import factories
 from tests.harness import RunningApp, running_app
 from tests.slack_requests import Response, SignedSlack, slack_signature
 from tests.slack_server import FakeSlack
+from tests.test_pulse_http import buttons
 
 TUESDAY_MORNING = "2026-11-24 09:00"  # 10:00 in Berlin: the pulse goes out
 TUESDAY_LATER = "2026-11-24 09:05"
@@ -63,7 +64,7 @@ class Seeded:
         self.app = app
         message = app.slack.messages["DANNA"][0]
         self.message_ts: str = message["ts"]
-        self.buttons = _buttons(message)
+        self.buttons = buttons(message)
         self.round_id = int(self.buttons["pulse_comment"]["value"])
         self.errors: list[logging.LogRecord] = []
 
@@ -103,15 +104,6 @@ def seeded(settings: Settings, db: Database, slack: FakeSlack) -> Iterator[Seede
             yield seeded
         finally:
             logging.getLogger().removeHandler(handler)
-
-
-def _buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found = {}
-    for block in message["blocks"]:
-        for element in [*block.get("elements", []), block.get("accessory") or {}]:
-            if element.get("type") == "button":
-                found[element["action_id"]] = element
-    return found
 
 
 # ---------------------------------------------------------------- what "changed nothing" means

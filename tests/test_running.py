@@ -29,6 +29,7 @@ from tests import factories
 from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY, SIGNING_SECRET
 from tests.slack_requests import SignedSlack
 from tests.slack_server import FakeSlack
+from tests.test_pulse_http import buttons, dm
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -144,9 +145,8 @@ def test_a_deploy_records_every_click_it_acknowledged_before_stopping(
         slack.slow("chat.update", 1.0, times=len(people), processed=True)
         requests = SignedSlack(f"http://127.0.0.1:{port}", SIGNING_SECRET, response_url_factory=slack.response_url)
         for user_id in people:
-            message = slack.messages["D" + user_id[1:]][0]
-            button = next(element for block in message["blocks"] for element in block.get("elements", [])
-                          if element.get("action_id", "").startswith("pulse_answer:"))
+            message = dm(slack, user_id)
+            button = buttons(message)["pulse_answer:capability:0"]
             response = requests.block_action(user_id, button["action_id"], button["value"],
                                              channel_id="D" + user_id[1:], message_ts=message["ts"])
             assert response.status == 200
