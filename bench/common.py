@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Self
 
-from sqlalchemy import text
-
-from bot.db import Database
-from bot.migrate import upgrade
+from tests.databases import migrate, scratch_schema
 
 
 @contextmanager
@@ -23,32 +19,16 @@ def fresh_database(url: str | None, folder: Path) -> Iterator[str]:
         path = folder / "pulse.sqlite3"
         url = url or f"sqlite:///{path}"
         try:
-            _migrate(url)
+            migrate(url)
             yield url
         finally:
             # A year of answers is gigabytes: gone as soon as the benchmark is done with it.
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    schema = f"pulse_bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(url)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    scoped = f"{url}{separator}options=-csearch_path%3D{schema}"
-    try:
-        _migrate(scoped)
+    with scratch_schema(url, "pulse_bench") as scoped:
+        migrate(scoped)
         yield scoped
-    finally:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _migrate(url: str) -> None:
-    database = Database(url)
-    upgrade(database.engine)
-    database.dispose()
 
 
 class SlackProcess:

@@ -7,8 +7,8 @@ cannot be reached the tests fail rather than skip, because production runs on it
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import Base, Database
-from bot.migrate import upgrade
 from bot.settings import Settings, load_settings
+from tests.databases import migrate, scratch_schema
 from tests.slack_server import FakeSlack
 
 POSTGRES_URL = os.environ.get("PULSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@localhost:5432/test")
@@ -49,29 +49,16 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'pulse.sqlite3'}"
-        _migrate(url)
+        migrate(url)
         yield url
         return
-    # A schema of our own per run, so parallel runs and leftovers never collide.
-    schema = f"pulse_test_{uuid.uuid4().hex[:10]}"
-    admin = Database(POSTGRES_URL)
-    try:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 — turn any connection failure into a clear failure
-        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for the test suite: {error}")
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    _migrate(url)
-    yield url
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def _migrate(url: str) -> None:
-    database = Database(url)
-    upgrade(database.engine)
-    database.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_schema(POSTGRES_URL, "pulse_test"))
+        except Exception as error:  # noqa: BLE001 — turn any connection failure into a clear failure
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for the test suite: {error}")
+        migrate(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
