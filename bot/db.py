@@ -78,6 +78,14 @@ class Database:
         self.engine.dispose()
 
 
+def conflict_insert(session: Session, table: Any) -> Any:
+    """The INSERT of the session's database, which takes ON CONFLICT clauses (PostgreSQL, SQLite)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 def upsert(
     session: Session,
     table: Any,
@@ -91,11 +99,8 @@ def upsert(
     """
     if not rows:
         return
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # Rows go as parameters, not literal VALUES, so the compiled statement is cached and reused.
-    statement = dialect.insert(table)
+    statement = conflict_insert(session, table)
     if update:
         statement = statement.on_conflict_do_update(
             index_elements=keys, set_={name: statement.excluded[name] for name in update}

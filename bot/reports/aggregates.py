@@ -30,7 +30,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.db import Database
+from bot.db import Database, conflict_insert
 from bot.explainers.service import keep_explainer_reach
 from bot.models import (
     Answer,
@@ -375,11 +375,8 @@ def _kept_row(row: TeamWeek) -> dict[str, Any]:
 
 
 def _mark_settled(session: Session, week: str, at: dt.datetime) -> bool:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(SettledWeek)
+        conflict_insert(session, SettledWeek)
         .values(week=week, settled_at=at)
         .on_conflict_do_nothing(index_elements=["week"])
         .returning(SettledWeek.week)
