@@ -1,0 +1,1 @@
+"""The weekly release: what leaves the database, decided once per week."""
