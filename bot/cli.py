@@ -81,7 +81,7 @@ def db_upgrade() -> None:
     settings = _settings()
     database = _database(settings)
     try:
-        upgrade(database.engine)
+        upgrade(database.engine, min_group_size=settings.behaviour.min_group_size)
     except Exception as error:  # noqa: BLE001 — a database refusing is reported in one line
         raise PulseError(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}") from None
     click.echo("Database is up to date.")
@@ -289,7 +289,7 @@ def digest_show(week: IsoWeek | None) -> None:
     settings = _settings()
     reported = week or reported_week(settings, now(), force=True)
     assert reported is not None
-    result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported)
+    result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported, settings.pseudonym_key)
     click.echo(render_digest(result))
 
 
@@ -299,7 +299,7 @@ def digest_show(week: IsoWeek | None) -> None:
 @click.option("--week", type=_IsoWeekParam(), default=None, help="The last week to include (default: the week just ended).")
 @click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 104), help="How many weeks back.")
 def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> None:
-    """Write aggregates as CSV, under the same confidentiality rules as the digest."""
+    """Write released weekly figures as CSV: the same figures the digest reads."""
     from bot.reports.export import export
     from bot.reports.posting import reported_week
     from bot.weeks import now
@@ -307,7 +307,7 @@ def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> No
     settings = _settings()
     until = week or reported_week(settings, now(), force=True)
     assert until is not None
-    rows = export(_database(settings), settings.behaviour, kind, out, until=until, weeks=weeks)
+    rows = export(_database(settings), settings.behaviour, settings.pseudonym_key, kind, out, until=until, weeks=weeks)
     click.echo(f"Wrote {rows} rows of {kind} to {out}.")
 
 

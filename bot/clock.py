@@ -62,7 +62,7 @@ def digest_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobRes
     settings = context.settings
 
     def build(reported: IsoWeek):  # type: ignore[no-untyped-def]
-        return build_digest(context.db, settings.behaviour, settings.explainers, reported)
+        return build_digest(context.db, settings.behaviour, settings.explainers, reported, settings.pseudonym_key)
 
     return post_digest(context.db, context.messenger, settings, build, force=force, week=week)
 
@@ -70,7 +70,7 @@ def digest_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobRes
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.retention import run_retention_job
 
-    return run_retention_job(context.db, context.settings.behaviour)
+    return run_retention_job(context.db, context.settings.behaviour, context.settings.pseudonym_key)
 
 
 JOBS: dict[str, Job] = {

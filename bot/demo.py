@@ -26,6 +26,7 @@ from bot.explainers.service import record_feedback, run_explainer_job
 from bot.labour.service import log_hidden_work
 from bot.reports.digest import build_digest
 from bot.reports.digest_model import Digest
+from bot.release.service import final_at
 from bot.reports.render import render_digest
 from bot.rollouts.service import add_rollout
 from bot.reports.weekly import WeekOverview, week_overview
@@ -174,8 +175,9 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
     import_roster(db, parse_roster(csv_text), MemoryDirectory(users), away=behaviour.away_status)
 
     messenger = MemoryMessenger()
+    # The weeks up to the one that just ended: an open week has no figures until it is released.
     this_week = IsoWeek.of(now().date())
-    weeks = [this_week.shifted(offset) for offset in range(-WEEKS + 1, 1)]
+    weeks = [this_week.shifted(offset) for offset in range(-WEEKS, 0)]
     for name, covered, offset in ROLLOUTS:
         add_rollout(db, name, weeks[offset].monday, list(covered), at=_wednesday(weeks[0]))
     library = load_library()
@@ -201,11 +203,14 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
         service.run_reminder_job(db, messenger, behaviour, key, at=friday, force=True, week=week)
         for user_id, pulse in late:
             _respond(db, key, user_id, pulse, _answer(rng, pulse, _since(teams[user_id], index)), friday)
-        overview = week_overview(db, str(week), min_group_size=behaviour.min_group_size)
+    # Released as the digest job would, once the last week's pulse has closed.
+    released_at = max(now(), final_at(str(weeks[-1])))
+    for week in weeks:
+        overview = week_overview(db, key, str(week), min_group_size=behaviour.min_group_size, at=released_at)
         assert overview is not None
         overviews.append(overview)
     _print(out, len(users), weeks, overviews, messenger, behaviour, database_file)
-    digest, chart = build_digest(db, behaviour, library, weeks[-1])
+    digest, chart = build_digest(db, behaviour, library, weeks[-1], key, at=released_at)
     print("\n" + render_digest(digest), file=out)
     if chart is not None:
         chart_file = folder / "pulse-trends.png"
@@ -290,12 +295,13 @@ def _print(
             if score.question not in {"capability", "workload", "time_saved", "upkeep"}
         )
         net = f"{overview.net_hours:+.1f} h" if overview.net_hours is not None else "–"
+        rate = "–" if overview.response_rate is None else f"{overview.response_rate:.0%}"
         say(
-            f"{overview.week:<9} {overview.sent:>4} {overview.responded:>8} {overview.response_rate:>5.0%}  "
+            f"{overview.week:<9} {overview.sent or '–':>4} {overview.responded or '–':>8} {rate:>5}  "
             f"{figure('capability'):>10} {figure('workload'):>8}  {net:>11}  {rotating}"
         )
     say()
     say("Scores are means on 1–5 scales. Net AI time is self-reported time saved minus time spent on")
     say("AI upkeep, per person per week: people misjudge time saved, so it is never shown alone.")
-    say(f"No figure is shown for fewer than {behaviour.min_group_size} respondents.")
+    say(f"No figure is shown for fewer than {behaviour.min_group_size} people, nor one that lets a smaller group be worked out.")
     say(f"The demo database is {database_file}.")

@@ -18,10 +18,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, min_group_size: int | None = None) -> None:
+    """Bring the schema to `revision`. `min_group_size` is the rule's k for weeks an upgrade
+    releases (0008); without it the behaviour file named by PULSE_CONFIG is read."""
     with engine.begin() as connection:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
+        if min_group_size is not None:
+            config.attributes["min_group_size"] = min_group_size
         command.upgrade(config, revision)
 
 

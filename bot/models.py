@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -156,8 +157,6 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    # The person's team when the pulse was queued, so "sent" per team stays put when people move.
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(10), default="queued")
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -188,17 +187,18 @@ class Delivery(Base):
 
 
 class Response(Base):
-    """One person's answers to one round, under their pseudonym, with team and level at the time."""
+    """One person's answers to one round, under their pseudonym.
+
+    No team, no level and no time: the week roster places the person, and only a release (which
+    recomputes the pseudonym from the roster) puts the two together.
+    """
 
     __tablename__ = "responses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
     pseudonym: Mapped[str] = mapped_column(String(64))
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    level: Mapped[str | None] = mapped_column(String(40))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
@@ -207,7 +207,6 @@ class Response(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "pseudonym"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
-        Index("ix_responses_round_team", "round_id", "team_id"),
     )
 
 
@@ -250,15 +249,12 @@ class HiddenWorkReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pseudonym: Mapped[str] = mapped_column(String(64))
     week: Mapped[str] = mapped_column(String(8))
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    level: Mapped[str | None] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(20))
     minutes: Mapped[int] = mapped_column(Integer)
     tool: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
     shared_with_manager: Mapped[bool] = mapped_column(Boolean, default=False)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         CheckConstraint(f"minutes BETWEEN 1 AND {REPORT_MAX_MINUTES}", name="minutes_in_range"),
@@ -269,7 +265,7 @@ class HiddenWorkReport(Base):
         CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
         CheckConstraint("shared_with_manager = (person_id IS NOT NULL)", name="named_only_when_shared"),
-        Index("ix_hidden_work_reports_week_team", "week", "team_id"),
+        Index("ix_hidden_work_reports_week", "week"),
         Index("ix_hidden_work_reports_pseudonym_week", "pseudonym", "week"),
     )
 
@@ -315,16 +311,17 @@ class ExplainerFeedback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     explainer_key: Mapped[str] = mapped_column(String(60))
     pseudonym: Mapped[str] = mapped_column(String(64))
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    level: Mapped[str | None] = mapped_column(String(40))
     helpful: Mapped[bool] = mapped_column(Boolean)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The first rating belongs to the week it was given in, and only it is ever released: a later
+    # change is kept for the reader (and `/pulse mydata`), so no week's figure moves afterwards.
+    first_week: Mapped[str] = mapped_column(String(8))
+    first_helpful: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (
         UniqueConstraint("explainer_key", "pseudonym"),
+        Index("ix_explainer_feedback_first_week", "first_week", "explainer_key"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
-        # The digest's helpfulness is a running count per explainer: it can be counted from this index alone.
-        Index("ix_explainer_feedback_key_updated_helpful", "explainer_key", "updated_at", "helpful"),
+        CheckConstraint("first_week LIKE '____-W__'", name="first_week_is_iso"),
     )
 
 
@@ -395,60 +392,103 @@ class RolloutDecision(Base):
     )
 
 
-# ---------------------------------------------------------------- settled weeks
+# ---------------------------------------------------------------- the weekly release
 
 
-class SettledWeek(Base):
-    """A week whose figures can no longer change, and whose per-team figures are kept.
+class WeekRoster(Base):
+    """Who was enrolled in a week, and in which team and level: the week's snapshot.
 
-    Written once, in the transaction that writes its `team_week_figures`, so a week is either
-    kept whole or not at all. `/pulse forget` removes the weeks the person had answered in, so
-    they are worked out again without them.
+    Taken when the week's round opens (and for anyone who joins during the week, when they first
+    appear in it). Every figure of the week places a person by this row, whatever moves later,
+    so a mid-week move never counts anybody twice. Roster facts only: it holds no answer.
     """
 
-    __tablename__ = "settled_weeks"
+    __tablename__ = "week_roster"
 
     week: Mapped[str] = mapped_column(String(8), primary_key=True)
-    settled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    # The path as text: the snapshot stays put when the team is renamed or deleted.
+    team_path: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),)
 
 
-class TeamWeekFigures(Base):
-    """One settled week's raw figures for one team at the time: counts and sums, never a person.
+class Release(Base):
+    """One week's figures, decided once when the week's inputs are final, and never changed.
 
-    The same figures as `bot.reports.aggregates.TeamWeek`, and as unfit to show: they reach a
-    report only through the confidentiality engine (bot/privacy.py), like figures computed live.
-    They outlive the raw answers they were counted from (retention keeps aggregates).
+    Every output reads its figures from here (`released_figures`); none of them counts answers.
+    `min_group_size` and `rule_version` say under which rule the week was decided; `basis` is
+    `snapshot` for a week released from its week roster, `legacy` for a week released by the
+    upgrade from the figures older versions had already shown.
     """
 
-    __tablename__ = "team_week_figures"
+    __tablename__ = "releases"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    min_group_size: Mapped[int] = mapped_column(Integer)
+    rule_version: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(10))
+    released_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        CheckConstraint("basis IN ('snapshot', 'legacy')", name="basis_known"),
+    )
+
+
+class ReleasedFigure(Base):
+    """One released figure: a sum over a group's contributors to a measure, and its indicator counts.
+
+    `scope` is `org`, `team` (the team's whole subtree, `label` its path at release) or `level`
+    (organisation-wide). `people` is the number of distinct contributors (for participation:
+    the people sent the pulse); `total` is the sum of the measure over them (for participation:
+    how many answered); `counts` holds indicator counts over the same people (favourable, a
+    rate's mark, each option). Append-only: a release is never recounted.
+    """
+
+    __tablename__ = "released_figures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    week: Mapped[str] = mapped_column(ForeignKey("settled_weeks.week", ondelete="CASCADE"))
-    # Like responses: a team deleted since leaves its figures under no team.
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    week: Mapped[str] = mapped_column(ForeignKey("releases.week", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(5))
+    label: Mapped[str] = mapped_column(String(200))
+    people: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        UniqueConstraint("week", "measure", "scope", "label"),
+        CheckConstraint("scope IN ('org', 'team', 'level')", name="scope_known"),
+        CheckConstraint("people > 0", name="has_people"),
+    )
+
+
+class ProgressDay(Base):
+    """That an open week's progress was counted on this day: it is counted at most once a day."""
+
+    __tablename__ = "progress_days"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),)
+
+
+class ProgressFigure(Base):
+    """An open week's progress for one group of at least `min_group_size` recipients, that day.
+
+    `label` is empty for the organisation, else a team path (its subtree)."""
+
+    __tablename__ = "progress_figures"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), primary_key=True)
     sent: Mapped[int] = mapped_column(Integer)
-    responded: Mapped[int] = mapped_column(Integer)
-    skipped: Mapped[int] = mapped_column(Integer)
-    # question key → [count, total, favourable or null, flagged or null]
-    tallies: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
-    hidden_minutes: Mapped[dict[str, int]] = mapped_column(JSON)  # category → minutes
-    hidden_reporters: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_team_week_figures_week_team", "week", "team_id"),)
-
-
-class ExplainerWeekReach(Base):
-    """A settled week's explainer reach: sent that week, and sent in it or any week before.
-
-    Explainer reach is a running total over the whole history; kept per settled week, the digest
-    adds only the weeks since the last settled one.
-    """
-
-    __tablename__ = "explainer_week_reach"
-
-    week: Mapped[str] = mapped_column(ForeignKey("settled_weeks.week", ondelete="CASCADE"), primary_key=True)
-    explainer_key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    sent: Mapped[int] = mapped_column(Integer)
-    reached: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        ForeignKeyConstraint(["week", "day"], ["progress_days.week", "progress_days.day"], ondelete="CASCADE"),
+    )

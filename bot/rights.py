@@ -24,8 +24,8 @@ from bot.models import (
     Response,
     Team,
 )
+from bot.labour.service import own_reports
 from bot.privacy import pseudonym
-from bot.reports.aggregates import unsettle_weeks
 from bot.surveys.bank import thaw
 
 
@@ -69,12 +69,12 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
                 question = questions.get(answer.question_key)
                 label = answer.text if answer.text is not None else _label(question, answer.value)
                 answers.append((pulse_round.week, question.text if question else answer.question_key, label))
+        person_id = person.id if person else -1
         hidden = session.execute(
             select(HiddenWorkReport.week, HiddenWorkReport.category, HiddenWorkReport.minutes, HiddenWorkReport.shared_with_manager)
-            .where(HiddenWorkReport.pseudonym == who)
+            .where(own_reports(who, person_id))
             .order_by(HiddenWorkReport.week, HiddenWorkReport.id)
         ).all()
-        person_id = person.id if person else -1
         explainers = len(session.scalars(select(ExplainerDelivery.id).where(ExplainerDelivery.person_id == person_id)).all())
         feedback = len(session.scalars(select(ExplainerFeedback.id).where(ExplainerFeedback.pseudonym == who)).all())
         named = len(session.scalars(select(ExplainerQuestion.id).where(ExplainerQuestion.person_id == person_id)).all())
@@ -126,25 +126,18 @@ def _count(number: int, noun: str) -> str:
 def forget(db: Database, key: bytes, user_id: str) -> Forgotten:
     """Delete everything answered or logged under the person's pseudonym, in one transaction.
 
-    Figures already posted in a digest stay: they are aggregates and name nobody. Figures kept for
-    settled weeks the person still has answers or reports in are dropped, so later digests work
-    them out again without the person, just as for weeks not yet settled. The roster entry stays
-    too, since it is the admin's; the person can still pause or ask to be removed.
+    Weeks already released keep their figures: they are aggregates, name nobody, and are never
+    recounted (a figure recounted without one person would show exactly what that person had
+    answered). The roster entry stays too, since it is the admin's; the person can still pause
+    or ask to be removed.
     """
     who = pseudonym(key, user_id)
     with db.session() as session:
         person_id = session.scalar(select(Person.id).where(Person.slack_user_id == user_id)) or -1
         response_ids = session.scalars(select(Response.id).where(Response.pseudonym == who)).all()
-        weeks = set(
-            session.scalars(
-                select(PulseRound.week).join(Response, Response.round_id == PulseRound.id).where(Response.pseudonym == who)
-            )
-        )
-        weeks |= set(session.scalars(select(HiddenWorkReport.week).where(HiddenWorkReport.pseudonym == who)))
-        unsettle_weeks(session, weeks)
         answers = len(session.scalars(select(Answer.id).where(Answer.response_id.in_(response_ids))).all())
         responses = session.execute(delete(Response).where(Response.pseudonym == who)).rowcount
-        hidden = session.execute(delete(HiddenWorkReport).where(HiddenWorkReport.pseudonym == who)).rowcount
+        hidden = session.execute(delete(HiddenWorkReport).where(own_reports(who, person_id))).rowcount
         feedback = session.execute(delete(ExplainerFeedback).where(ExplainerFeedback.pseudonym == who)).rowcount
         named = session.execute(delete(ExplainerQuestion).where(ExplainerQuestion.person_id == person_id)).rowcount
     return Forgotten(int(responses or 0), answers, int(hidden or 0), int(feedback or 0), int(named or 0))

@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.surveys.service import run_pulse_job
 from tests import factories
 from tests.blockkit import assert_valid_message
+from tests.conftest import PSEUDONYM_KEY
 from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
 from tests.test_pulse_http import buttons, dm
@@ -164,14 +165,18 @@ def slash(app: RunningApp, user_id: str, text: str) -> str:
 def test_a_manager_sees_their_team_and_nobody_else_learns_anything(app: RunningApp, answered_week: None) -> None:
     manager = people_of("Sales/EMEA")[0]
     with freeze_time("2026-11-26 10:00"):
+        # The week is still open: its progress so far, and no score until the week is released.
         mine = slash(app, manager, "summary 1w")
-        assert "Sales/EMEA" in mine and "6 answered (100%) · capability 4.0" in mine
+        assert "2026-W48 (still open): 6 answered so far (100%)" in mine and "capability" not in mine
         refusal = slash(app, manager, "summary Legal")
         assert refusal == slash(app, manager, "summary No/Such/Team")
         assert "Summaries are for managers" in refusal
         assert slash(app, people_of("Sales/Americas")[0], "summary") == refusal
-        council = slash(app, people_of("Legal")[0], "summary Sales 1w")
-        assert "12 answered (100%) · capability 3.0" in council
+    with freeze_time("2026-11-30 15:00"):
+        mine = slash(app, manager, "summary 2w")
+        assert "2026-W48: 6 answered (100%) · capability 4.0" in mine
+        council = slash(app, people_of("Legal")[0], "summary Sales 2w")
+        assert "2026-W48: 12 answered (100%) · capability 3.0" in council
 
 
 def test_digest_show_prints_the_same_digest_in_the_terminal(
@@ -181,6 +186,7 @@ def test_digest_show_prints_the_same_digest_in_the_terminal(
     from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PULSE_PSEUDONYM_KEY", PSEUDONYM_KEY)
     with freeze_time("2026-11-30 15:00"), pytest.raises(SystemExit) as exit_info:
         main(["digest", "show"])
     out = capsys.readouterr().out
@@ -206,6 +212,7 @@ def test_export_writes_the_digests_figures_and_nothing_smaller(
     from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PULSE_PSEUDONYM_KEY", PSEUDONYM_KEY)
     out = tmp_path / "scores.csv"
     with pytest.raises(SystemExit) as exit_info:
         main(["export", "scores", "--out", str(out), "--week", "2026-W48", "--weeks", "1"])

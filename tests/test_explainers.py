@@ -30,7 +30,7 @@ from bot.models import (
     Rollout,
     RolloutTeam,
 )
-from bot.reports.aggregates import settle_weeks, settles_at
+from bot.release.service import explainer_totals, final_at, release_due
 from bot.settings import Settings, Weekday, load_settings
 from bot.slack.app import Services, make_services
 from bot.slack.messenger import DELIVERY_ATTEMPTS
@@ -515,6 +515,18 @@ def test_an_unnamed_question_about_an_explainer_few_received_is_refused(
     assert receipt.posted and receipt.question.anonymous
 
 
+def test_recipients_who_have_left_do_not_count_towards_an_anonymous_question(
+    services: Services, db: Database, slack: FakeSlack
+) -> None:
+    sent_to(services, db, "UANNA", *COLLEAGUES)  # five got it
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == COLLEAGUES[0]).values(active=False))
+    # One of the five has left: the asker is one of four still here, which is too few to hide in.
+    with pytest.raises(service.TraceableQuestion, match="Fewer than 5 people"):
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                             named=False, min_group=services.min_group)
+
+
 def test_feedback_is_stored_under_a_pseudonym_and_can_be_changed(services: Services, db: Database) -> None:
     sent_to(services, db, "UANNA")
     with freeze_time(f"{THURSDAY} 10:00"):
@@ -522,7 +534,7 @@ def test_feedback_is_stored_under_a_pseudonym_and_can_be_changed(services: Servi
         service.record_feedback(db, KEY, "UANNA", "what-changes-at-go-live", False)
     with db.session() as session:
         row = session.scalars(select(ExplainerFeedback)).one()
-    assert (row.helpful, row.level, len(row.pseudonym)) == (False, "experienced", 64)
+    assert (row.helpful, row.first_helpful, row.first_week, len(row.pseudonym)) == (False, True, "2026-W48", 64)
     assert "UANNA" not in row.pseudonym
     assert service.feedback_given(db, KEY, "UANNA", "what-changes-at-go-live") is False
 
@@ -578,37 +590,33 @@ def test_question_text_never_reaches_the_logs(services: Services, db: Database, 
     assert "Secret worry" not in caplog.text and "UANNA" not in caplog.text
 
 
-def test_reach_and_helpfulness_are_shown_only_for_large_enough_groups(services: Services, db: Database) -> None:
+def rate_then_release(services: Services, db: Database, min_size: int) -> dict[str, tuple[int, object]]:
     people = [f"UP{n}" for n in range(6)]
     sent_to(services, db, *people)
     with freeze_time(f"{THURSDAY} 12:00"):
         for index, user_id in enumerate(people[:5]):
             service.record_feedback(db, KEY, user_id, "what-changes-at-go-live", helpful=index != 0)
-        service.ask_question(db, services.messenger, "CCOUNCIL", "UP0", "what-changes-at-go-live", "Why now?", named=False, min_group=services.min_group)
-    [result] = service.explainer_results(db, "2026-W48", min_group_size=5)
-    assert (result.key, result.sent, result.reached, result.rated, result.questions) == ("what-changes-at-go-live", 6, 6, 5, 1)
-    assert result.helpful_share == pytest.approx(0.8)
-    # Four ratings are too few to show, though the reach still is.
-    [result] = service.explainer_results(db, "2026-W48", min_group_size=6)
-    assert (result.reached, result.rated, result.helpful_share) == (6, None, None)
-    # Reach below the minimum: nothing at all about the explainer.
-    assert service.explainer_results(db, "2026-W48", min_group_size=7) == []
-    # The week after, reach to date stays, this week's sends and questions are zero.
-    [later] = service.explainer_results(db, IsoWeek(2026, 49), min_group_size=5)
-    assert (later.sent, later.reached, later.questions, later.rated) == (0, 6, 0, 5)
+    release_due(db, KEY, min_size, through="2026-W48", at=final_at("2026-W48"))
+    return explainer_totals(db, "2026-W48")
 
 
-def test_reach_reads_the_same_once_its_weeks_have_settled(services: Services, db: Database) -> None:
-    people = [f"UP{n}" for n in range(6)]
-    sent_to(services, db, *people)
-    with freeze_time(f"{THURSDAY} 12:00"):
-        for user_id in people[:5]:
-            service.record_feedback(db, KEY, user_id, "what-changes-at-go-live", helpful=True)
-    weeks = [IsoWeek(2026, 48), IsoWeek(2026, 49), IsoWeek(2026, 50)]
-    live = [service.explainer_results(db, week, min_group_size=5) for week in weeks]
-    settle_weeks(db, ["2026-W48", "2026-W49"], at=settles_at("2026-W49"))
-    assert [service.explainer_results(db, week, min_group_size=5) for week in weeks] == live
-    assert [(r.sent, r.reached, r.rated) for [r] in live] == [(6, 6, 5), (0, 6, 5), (0, 6, 5)]
+def test_reach_and_helpfulness_are_released_with_the_week(services: Services, db: Database) -> None:
+    [(reached, rated)] = rate_then_release(services, db, 5).values()
+    assert reached == 6 and rated is not None
+    assert (rated.people, rated.mean) == (5, pytest.approx(0.8))  # type: ignore[attr-defined]
+
+
+def test_too_few_first_ratings_are_not_released_though_reach_is(services: Services, db: Database) -> None:
+    assert rate_then_release(services, db, 6) == {"what-changes-at-go-live": (6, None)}
+
+
+def test_a_rating_changed_after_its_week_was_released_changes_no_figure(services: Services, db: Database) -> None:
+    before = rate_then_release(services, db, 5)
+    with freeze_time("2026-12-02 12:00"):
+        service.record_feedback(db, KEY, "UP0", "what-changes-at-go-live", helpful=True)  # was "not helpful"
+    release_due(db, KEY, 5, through="2026-W49", at=final_at("2026-W49"))
+    assert explainer_totals(db, "2026-W49") == before
+    assert service.feedback_given(db, KEY, "UP0", "what-changes-at-go-live") is True  # the reader sees the change
 
 
 def test_the_explainers_job_runs_from_the_command_line(

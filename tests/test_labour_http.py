@@ -264,7 +264,7 @@ def test_the_form_stores_one_report_and_confirms_it_in_a_dm(app: RunningApp, db:
     assert submit(app, "UANNA", values) is None
     (row,) = reports(db)
     assert (row.category, row.minutes, row.tool, row.note, row.week) == ("cleanup", 90, "Copilot", "fixed <!channel> dates", "2026-W48")
-    assert (row.pseudonym, row.level, row.person_id) == (pseudonym(app.key, "UANNA"), "entry", None)
+    assert (row.pseudonym, row.person_id) == (pseudonym(app.key, "UANNA"), None)
     (confirmation,) = dms(slack, "UANNA")
     text = confirmation["text"] + json.dumps(confirmation["blocks"], ensure_ascii=False)
     assert "Logged 1 h 30 min of data cleanup" in text and "Tool: Copilot" in text

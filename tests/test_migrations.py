@@ -130,7 +130,7 @@ def test_deliveries_sent_before_0004_take_the_persons_team(empty_database: Engin
         ):
             connection.execute(text(statement))
 
-    upgrade(empty_database)
+    upgrade(empty_database, "0007")  # 0008 drops the column again, once weeks are released
 
     with empty_database.connect() as connection:
         rows = connection.execute(text("SELECT person_id, team_id FROM deliveries ORDER BY person_id")).all()
@@ -227,3 +227,65 @@ def test_db_upgrade_against_an_unreachable_database_fails_in_one_line(
     assert err.startswith("pulse: database upgrade failed")
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_weeks_before_0008_are_released_with_what_was_shown_and_the_identifying_columns_go(
+    empty_database: Engine,
+) -> None:
+    """Legal (5) and Board (2) answered a closed week under 0007; the upgrade releases it from
+    those rows with nothing new, and drops the team, level and time the rows carried."""
+    upgrade(empty_database, "0007")
+    people = [(n, "Legal" if n <= 5 else "Board") for n in range(1, 8)]
+    with empty_database.begin() as connection:
+        connection.execute(text("INSERT INTO teams (id, path, name) VALUES (1, 'Legal', 'Legal'), (2, 'Board', 'Board')"))
+        for n, team in people:
+            connection.execute(
+                text(
+                    "INSERT INTO people (id, slack_user_id, team_id, level, is_council, tz, active, away) "
+                    "VALUES (:n, :user, :team, 'lead', false, 'UTC', true, false)"
+                ),
+                {"n": n, "user": f"U{n}", "team": 1 if team == "Legal" else 2},
+            )
+        connection.execute(text(
+            "INSERT INTO question_sets (id, digest, questions, created_at) VALUES (1, 'd', "
+            "'[{\"key\": \"capability\", \"kind\": \"scale\", \"favourable_at_least\": 4}]', '2026-11-01 10:00:00')"
+        ))
+        connection.execute(text(
+            "INSERT INTO pulse_rounds (id, week, question_set_id, closes_at, created_at) "
+            "VALUES (1, '2026-W44', 1, '2026-11-02 12:00:00', '2026-10-27 10:00:00')"
+        ))
+        for n, team in people:
+            team_id = 1 if team == "Legal" else 2
+            connection.execute(
+                text("INSERT INTO deliveries (id, round_id, person_id, team_id, status, message_ts) VALUES (:n, 1, :n, :t, 'sent', :ts)"),
+                {"n": n, "t": team_id, "ts": f"1.{n}"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO responses (id, round_id, pseudonym, team_id, level, skipped, updated_at) "
+                    "VALUES (:n, 1, :who, :t, 'lead', false, '2026-10-28 10:00:00')"
+                ),
+                {"n": n, "who": f"{n:064d}", "t": team_id},
+            )
+            connection.execute(
+                text("INSERT INTO answers (id, response_id, question_key, value) VALUES (:n, :n, 'capability', :v)"),
+                {"n": n, "v": 5 if team == "Board" else 3},
+            )
+
+    upgrade(empty_database)
+
+    with empty_database.connect() as connection:
+        figures = connection.execute(
+            text("SELECT measure, scope, label, people, total FROM released_figures WHERE week = '2026-W44' ORDER BY measure, scope, label")
+        ).all()
+        basis = connection.execute(text("SELECT basis, min_group_size FROM releases WHERE week = '2026-W44'")).one()
+    # The old tree rule showed the organisation only (Legal beside it would isolate Board), and so
+    # does the release: Board's answers are in the organisation's figure and nowhere else.
+    assert [tuple(row) for row in figures] == [
+        ("participation", "org", "", 7, 7.0),
+        ("q:capability", "org", "", 7, 25.0),
+    ]
+    assert tuple(basis) == ("legacy", 5)
+    columns = {table: {c["name"] for c in inspect(empty_database).get_columns(table)} for table in ("responses", "deliveries", "hidden_work_reports")}
+    assert not {"team_id", "level", "updated_at", "created_at"} & set().union(*columns.values())
+    assert not {"settled_weeks", "team_week_figures", "explainer_week_reach"} & tables(empty_database)

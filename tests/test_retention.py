@@ -49,8 +49,8 @@ def test_old_answers_comments_and_notes_are_deleted_and_recent_ones_stay(service
     answer_week(services, db, "2026-11-17")  # week 47: kept
     assert (count(db, Response), count(db, Answer), count(db, HiddenWorkReport)) == (2, 4, 2)
     with freeze_time("2026-11-23 03:00"):
-        first = run_retention_job(db, services.behaviour)
-        second = run_retention_job(db, services.behaviour)
+        first = run_retention_job(db, services.behaviour, services.key)
+        second = run_retention_job(db, services.behaviour, services.key)
     assert (first.responses, first.hidden_work) == (1, 1)
     assert (second.responses, second.hidden_work) == (0, 0)
     assert (count(db, Response), count(db, Answer), count(db, HiddenWorkReport)) == (1, 2, 1)

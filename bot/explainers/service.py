@@ -1,4 +1,4 @@
-"""The weekly explainer: who gets which one, feedback, questions for the council, digest figures.
+"""The weekly explainer: who gets which one, feedback and questions for the council.
 
 Like the pulse, the job asks the database what is due and records what it did: one explainer per
 person per ISO week (a unique key in the database), each explainer at most once per person, so a
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, delete, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, upsert
@@ -36,18 +36,17 @@ from bot.models import (
     ExplainerDelivery,
     ExplainerFeedback,
     ExplainerQuestion,
-    ExplainerWeekReach,
     Person,
     Rollout,
     RolloutTeam,
-    SettledWeek,
     Team,
 )
+from bot.release.snapshot import snapshot_person
 from bot.privacy import large_enough, pseudonym
 from bot.rollouts.service import weeks_since_go_live
 from bot.roster.service import enrolled_person
 from bot.settings import Behaviour
-from bot.weeks import IsoWeek, local_now, now, round_closes_at
+from bot.weeks import IsoWeek, local_now, now
 
 log = logging.getLogger(__name__)
 
@@ -322,21 +321,17 @@ def record_feedback(
     with db.session() as session:
         person = enrolled_person(session, user_id)
         _require_sent(session, person, explainer_key)
+        first_week = str(IsoWeek.of(at.date()))
         row = {
             "explainer_key": explainer_key,
             "pseudonym": pseudonym(key, user_id),
-            "team_id": person.team_id,
-            "level": person.level,
             "helpful": helpful,
-            "updated_at": at,
+            "first_week": first_week,
+            "first_helpful": helpful,
         }
-        upsert(
-            session,
-            ExplainerFeedback.__table__,
-            [row],
-            ["explainer_key", "pseudonym"],
-            update=["helpful", "team_id", "level", "updated_at"],
-        )
+        # A change updates what the reader sees, never the first rating, which alone is released.
+        upsert(session, ExplainerFeedback.__table__, [row], ["explainer_key", "pseudonym"], update=["helpful"])
+        snapshot_person(session, first_week, person)
     return helpful
 
 
@@ -383,10 +378,11 @@ def check_anonymity(db: Database, explainer_key: str, *, named: bool, min_group:
 
 
 def _require_anonymity_possible(session: Session, explainer_key: str, min_group: int) -> None:
+    # Only people still enrolled could be the asker: those who have left since do not hide anyone.
     recipients = session.scalar(
-        select(func.count(func.distinct(ExplainerDelivery.person_id))).where(
-            ExplainerDelivery.explainer_key == explainer_key, ExplainerDelivery.status == "sent"
-        )
+        select(func.count(func.distinct(ExplainerDelivery.person_id)))
+        .join(Person, Person.id == ExplainerDelivery.person_id)
+        .where(ExplainerDelivery.explainer_key == explainer_key, ExplainerDelivery.status == "sent", Person.active.is_(True))
     ) or 0
     if not large_enough(recipients, min_group):
         raise TraceableQuestion(
@@ -450,127 +446,3 @@ def ask_question(
         )
     log.info("explainers.question_posted question=%s explainer=%s named=%s", question_id, explainer_key, named)
     return QuestionReceipt(question, posted=True)
-
-
-# ---------------------------------------------------------------- figures for the digest
-
-
-@dataclass(frozen=True)
-class ExplainerResult:
-    """Reach and helpfulness of one explainer, as the digest may show them."""
-
-    key: str
-    sent: int  # DMs delivered in the week
-    reached: int  # people it has reached up to the end of the week
-    rated: int | None  # people who said helpful or not; None while too few to show
-    helpful_share: float | None  # share of those who found it helpful; None while too few
-    questions: int  # questions asked about it in the week
-
-
-def explainer_results(db: Database, week: IsoWeek | str, *, min_group_size: int) -> list[ExplainerResult]:
-    """Per explainer, computed in SQL; nothing at all for an explainer that reached too few people.
-
-    Reach and ratings are running totals (everyone reached, or who rated, by the end of the
-    week). Reach is kept per settled week (see `keep_explainer_reach`), so only the weeks since
-    the last settled one are counted. Ratings can be changed at any time, which moves them to the
-    week of the change, so they are counted over every week; the index
-    (explainer_key, updated_at, helpful) holds all that needs, never the rows.
-    """
-    week = IsoWeek.parse(week) if isinstance(week, str) else week
-    starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
-    with db.session() as session:
-        reach = _reach(session, str(week))
-        ratings = {
-            key: (count, helpful)
-            for key, count, helpful in session.execute(
-                select(
-                    ExplainerFeedback.explainer_key,
-                    func.count(),
-                    func.sum(case((ExplainerFeedback.helpful.is_(True), 1), else_=0)),
-                )
-                .where(ExplainerFeedback.updated_at < ends)
-                .group_by(ExplainerFeedback.explainer_key)
-            )
-        }
-        questions = {
-            key: count
-            for key, count in session.execute(
-                select(ExplainerQuestion.explainer_key, func.count())
-                .where(ExplainerQuestion.asked_at >= starts, ExplainerQuestion.asked_at < ends)
-                .group_by(ExplainerQuestion.explainer_key)
-            )
-        }
-    return sorted(
-        (_result(key, sent, reached, ratings.get(key), questions.get(key, 0), min_group_size)
-         for key, (sent, reached) in reach.items()
-         if large_enough(reached, min_group_size)),
-        key=lambda result: result.key,
-    )
-
-
-def _reach(session: Session, week: str) -> dict[str, tuple[int, int]]:
-    """Per explainer: sent in the week, and reached by its end (kept up to the last settled week)."""
-    settled = session.scalar(select(func.max(SettledWeek.week)).where(SettledWeek.week <= week))
-    reach: dict[str, tuple[int, int]] = {}
-    if settled is not None:
-        kept = select(ExplainerWeekReach.explainer_key, ExplainerWeekReach.sent, ExplainerWeekReach.reached)
-        for key, sent, reached in session.execute(kept.where(ExplainerWeekReach.week == settled)):
-            reach[key] = (sent if settled == week else 0, reached)
-    for key, sent, reached in _sent(session, after=settled, through=week):
-        before_sent, before_reached = reach.get(key, (0, 0))
-        reach[key] = (before_sent + sent, before_reached + reached)
-    return reach
-
-
-def _sent(session: Session, *, after: str | None, through: str) -> Iterable[tuple[str, int, int]]:
-    """Per explainer: sent in the week `through`, and sent in the weeks after `after` through it."""
-    weeks = [ExplainerDelivery.week <= through]
-    if after is not None:
-        weeks.append(ExplainerDelivery.week > after)
-    rows = session.execute(
-        select(
-            ExplainerDelivery.explainer_key,
-            func.sum(case((ExplainerDelivery.week == through, 1), else_=0)),
-            func.count(),
-        )
-        .where(ExplainerDelivery.status == "sent", *weeks)
-        .group_by(ExplainerDelivery.explainer_key)
-    )
-    return [(key, int(sent or 0), int(reached)) for key, sent, reached in rows]
-
-
-def keep_explainer_reach(session: Session, weeks: Iterable[str]) -> None:
-    """Keep each settled week's reach, in the transaction that marks the week settled.
-
-    Nothing changes a settled week's sends: an explainer goes out only while its week lasts where
-    the reader lives. Reach by a week's end is the reach kept for the settled week before it
-    plus what was sent since.
-    """
-    for week in sorted(weeks):
-        previous = session.scalar(select(func.max(SettledWeek.week)).where(SettledWeek.week < week))
-        reach: dict[str, tuple[int, int]] = {}
-        if previous is not None:
-            kept = select(ExplainerWeekReach.explainer_key, ExplainerWeekReach.reached)
-            reach = {key: (0, reached) for key, reached in session.execute(kept.where(ExplainerWeekReach.week == previous))}
-        for key, sent, reached in _sent(session, after=previous, through=week):
-            reach[key] = (sent, reach.get(key, (0, 0))[1] + reached)
-        rows = [
-            {"week": week, "explainer_key": key, "sent": sent, "reached": reached}
-            for key, (sent, reached) in sorted(reach.items())
-        ]
-        if rows:
-            session.execute(insert(ExplainerWeekReach), rows)
-
-
-def _result(
-    key: str, sent: int, reached: int, rating: tuple[int, int] | None, questions: int, min_group_size: int
-) -> ExplainerResult:
-    if rating is None or not large_enough(rating[0], min_group_size):
-        return ExplainerResult(key, sent, reached, None, None, questions)
-    rated, helpful = rating
-    return ExplainerResult(key, sent, reached, rated, int(helpful) / rated, questions)
-
-
-def titles(library: Library, results: Iterable[ExplainerResult]) -> dict[str, str]:
-    """The title of each result's explainer, or its key when it has left the library."""
-    return {r.key: (e.title if (e := library.get(r.key)) else r.key) for r in results}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -33,6 +34,7 @@ from bot.models import (
     Person,
 )
 from bot.privacy import pseudonym
+from bot.release.snapshot import snapshot_person
 from bot.roster.service import enrolled_person
 from bot.weeks import IsoWeek, local_now, now
 
@@ -129,10 +131,19 @@ def _local_week(person: Person, at: dt.datetime) -> IsoWeek:
     return IsoWeek.of(local_now(person.tz, at).date())
 
 
-def _week_minutes(session: Session, who: str, week: IsoWeek) -> int:
+def own_reports(who: str, person_id: int) -> ColumnElement[bool]:
+    """A person's reports: anonymous ones under their pseudonym, shared ones under their name.
+
+    A report shared for credit carries a random pseudonym of its own, so nothing in the table
+    ties the person's name to the pseudonym their anonymous reports and answers are filed under.
+    """
+    return or_(HiddenWorkReport.pseudonym == who, HiddenWorkReport.person_id == person_id)
+
+
+def _week_minutes(session: Session, who: str, person_id: int, week: IsoWeek) -> int:
     total = session.scalar(
         select(func.coalesce(func.sum(HiddenWorkReport.minutes), 0)).where(
-            HiddenWorkReport.pseudonym == who, HiddenWorkReport.week == str(week)
+            own_reports(who, person_id), HiddenWorkReport.week == str(week)
         )
     )
     return int(total or 0)
@@ -160,18 +171,16 @@ def log_hidden_work(
         person = enrolled_person(session, user_id)
         who = pseudonym(key, user_id)
         week = _local_week(person, at)
+        snapshot_person(session, str(week), person)
         row = HiddenWorkReport(
-            pseudonym=who,
+            pseudonym=secrets.token_hex(32) if share_with_manager else who,
             week=str(week),
-            team_id=person.team_id,
-            level=person.level,
             category=report.category,
             minutes=report.minutes,
             tool=report.tool,
             note=report.note,
             shared_with_manager=share_with_manager,
             person_id=person.id if share_with_manager else None,
-            created_at=at,
         )
         session.add(row)
         session.flush()
@@ -183,9 +192,9 @@ def log_hidden_work(
             tool=report.tool,
             note=report.note,
             shared_with_manager=share_with_manager,
-            week_minutes=_week_minutes(session, who, week),
+            week_minutes=_week_minutes(session, who, person.id, week),
         )
-    log.info("labour.logged report=%s week=%s shared=%s", logged.report_id, logged.week, share_with_manager)
+    # No log line here: a timestamped line per report would say who logged what, and when.
     return logged
 
 
@@ -203,26 +212,26 @@ def hidden_work_summary(
         week = _local_week(person, at)
         return HiddenWorkSummary(
             week=str(week),
-            by_category=_by_category(session, who, week),
-            previous_weeks=_previous_weeks(session, who, week, weeks),
+            by_category=_by_category(session, own_reports(who, person.id), week),
+            previous_weeks=_previous_weeks(session, own_reports(who, person.id), week, weeks),
         )
 
 
-def _by_category(session: Session, who: str, week: IsoWeek) -> list[CategoryMinutes]:
+def _by_category(session: Session, own: ColumnElement[bool], week: IsoWeek) -> list[CategoryMinutes]:
     rows = session.execute(
         select(HiddenWorkReport.category, func.sum(HiddenWorkReport.minutes))
-        .where(HiddenWorkReport.pseudonym == who, HiddenWorkReport.week == str(week))
+        .where(own, HiddenWorkReport.week == str(week))
         .group_by(HiddenWorkReport.category)
     ).all()
     minutes = {category: int(total) for category, total in rows}
     return [CategoryMinutes(category, minutes[category]) for category in WORK_CATEGORIES if category in minutes]
 
 
-def _previous_weeks(session: Session, who: str, week: IsoWeek, weeks: int) -> list[WeekMinutes]:
+def _previous_weeks(session: Session, own: ColumnElement[bool], week: IsoWeek, weeks: int) -> list[WeekMinutes]:
     earlier = [str(week.shifted(-n)) for n in range(1, weeks + 1)]
     rows = session.execute(
         select(HiddenWorkReport.week, func.sum(HiddenWorkReport.minutes))
-        .where(HiddenWorkReport.pseudonym == who, HiddenWorkReport.week.in_(earlier))
+        .where(own, HiddenWorkReport.week.in_(earlier))
         .group_by(HiddenWorkReport.week)
     ).all()
     minutes = {name: int(total) for name, total in rows}

@@ -1,6 +1,6 @@
 """The council digest as plain values: what the Slack message and the terminal both render.
 
-Everything in here has already passed the confidentiality engine; renderers only format.
+Everything in here is a released figure or derived from released figures; renderers only format.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class RolloutLine:
     pause_signal: bool
     reasons: tuple[str, ...]
     last_decision: Decision | None
+    left_out: tuple[str, ...] = ()  # named teams with no released figure this week
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,9 @@ class ExplainerLine:
 class Digest:
     week: str
     min_group_size: int
-    sent: int
-    responded: int
-    response_rate: float
+    sent: int | None  # None: participation was withheld (too few people asked)
+    responded: int | None
+    response_rate: float | None
     rate_change: float | None
     scores: tuple[ScoreLine, ...] = ()
     saved_hours: float | None = None
@@ -82,4 +83,5 @@ class Digest:
     explainers: tuple[ExplainerLine, ...] = ()
     open_questions: int = 0
     suppressed: bool = False  # too few respondents for any figure beyond participation
+    open_week: bool = False  # the week is still open: only its progress so far is shown
     notes: tuple[str, ...] = field(default_factory=tuple)

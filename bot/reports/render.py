@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.reports.digest_model import Digest
-from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line
+from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line, suppressed_line
 
 
 def render_digest(digest: Digest) -> str:
     lines = [f"Rollout Pulse · council digest for {digest.week}", "", "Participation: " + participation_line(digest)]
     if digest.suppressed:
-        lines += ["", f"Fewer than {digest.min_group_size} people answered: no figures can be shown this week."]
+        lines += ["", suppressed_line(digest)]
     else:
         lines += ["", "Scores (mean · favourable · change · last 8 weeks):"]
         lines += [f"  {score_line(score)}" for score in digest.scores]
@@ -32,5 +32,5 @@ def render_digest(digest: Digest) -> str:
         lines += ["", "Explainers (reach · helpful):"]
         lines += [f"  {e.title}: {e.reached} · {percent(e.helpful_share)}" for e in digest.explainers]
     lines += ["", f"Open questions from explainers: {digest.open_questions}"]
-    lines += [f"No figure covers fewer than {digest.min_group_size} respondents.", *digest.notes]
+    lines += [f"No figure covers fewer than {digest.min_group_size} people, nor lets one be worked out.", *digest.notes]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
-"""Manager summaries: a team's weeks, cut from the same organisation-wide plan as the digest.
+"""Manager summaries: a team's weeks, read from the same weekly releases as the digest.
 
-A manager sees a figure for their team (or one of its sub-teams) only in weeks when the
-organisation-wide plan shows that group, so summaries and the digest together never let anyone
-subtract their way to a small group.
+A summary is a restriction of the organisation's release to the manager's teams, never a plan of
+its own, so summaries, the digest and exports together show nothing the release did not decide
+may be known. The week still open shows only its progress, counted at most once a day; asking
+again before or after a colleague answers shows the same figure.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.db import Database
+from bot.release.families import PARTICIPATION, TEAM
+from bot.release.service import WeekRelease, progress, released, weeks_before
+from bot.reports import readings
 from bot.reports.access import Scope, summary_scope
 from bot.reports.alerts import evaluate
-from bot.reports.digest import ORGANISATION, PlannedWeek, answered, planned_weeks, signals, team_tree
+from bot.reports.readings import ORGANISATION, Group
 from bot.settings import Behaviour
 from bot.weeks import IsoWeek, now
 
@@ -21,64 +25,77 @@ from bot.weeks import IsoWeek, now
 @dataclass(frozen=True)
 class SummaryWeek:
     week: str
-    shown: bool  # False: too few answered to show anything for this group that week
+    shown: bool  # False: nothing may be shown for this group that week
     responded: int | None = None
     response_rate: float | None = None
     capability: float | None = None
     workload: float | None = None
     net_hours: float | None = None
     hidden_hours: float | None = None
+    open: bool = False  # the week is still open: `responded` is its progress so far
 
 
 @dataclass(frozen=True)
 class GroupSummary:
     label: str
     weeks: tuple[SummaryWeek, ...]
-    sub_teams: tuple[str, ...]  # sub-teams the latest week's plan also shows
+    sub_teams: tuple[str, ...]  # sub-teams the latest released week also shows
     alerts: tuple[str, ...]
 
 
-def _week_line(week: PlannedWeek, label: str | None, members: set[str] | None) -> SummaryWeek:
-    if not week.rows or not week.allows(week.plan(answered), label):
+def _week_line(week: WeekRelease, group: Group) -> SummaryWeek:
+    taking_part = readings.participation(week, group)
+    if taking_part is None:
         return SummaryWeek(week.week, shown=False)
-    figures = week.total() if members is None else week.group(members)
-    signal = signals(week, label, members)
-    saved = figures.mean("time_saved") if week.shows("time_saved", label) else None
-    upkeep = signal.upkeep_hours
-    reporters_visible = week.allows(week.plan(lambda f: f.hidden_reporters), label)
     return SummaryWeek(
         week=week.week,
         shown=True,
-        responded=figures.responded,
-        response_rate=figures.responded / figures.sent if figures.sent else None,
-        capability=signal.capability,
-        workload=figures.mean("workload") if week.shows("workload", label) else None,
-        net_hours=saved - upkeep if saved is not None and upkeep is not None else None,
-        hidden_hours=figures.hidden_hours() if reporters_visible else None,
+        responded=int(taking_part.total),
+        response_rate=taking_part.mean,
+        capability=readings.mean(week, "capability", group),
+        workload=readings.mean(week, "workload", group),
+        net_hours=readings.net_hours(week, group),
+        hidden_hours=readings.hidden_hours(week, group),
     )
 
 
+def _open_line(db: Database, key: bytes, week: str, group: Group, min_size: int, at: dt.datetime) -> SummaryWeek:
+    so_far = progress(db, key, week, min_size, at=at).groups.get(group.path or "")
+    if so_far is None:
+        return SummaryWeek(week, shown=False, open=True)
+    sent, answered = so_far
+    return SummaryWeek(week, shown=True, responded=answered, response_rate=answered / sent if sent else None, open=True)
+
+
 def team_summaries(
-    db: Database, behaviour: Behaviour, user_id: str, team: str | None, weeks: int, *, at: dt.datetime | None = None
+    db: Database,
+    behaviour: Behaviour,
+    key: bytes,
+    user_id: str,
+    team: str | None,
+    weeks: int,
+    *,
+    at: dt.datetime | None = None,
 ) -> list[GroupSummary]:
     """The caller's teams (or the named one) over the last `weeks` weeks; NotAllowed otherwise."""
+    at = at or now()
     scope: Scope = summary_scope(db, user_id, team)
-    current = IsoWeek.of((at or now()).date())
-    week_list = [current.shifted(offset) for offset in range(-weeks + 1, 1)]
-    tree = team_tree(db)
-    history = planned_weeks(db, week_list, tree, behaviour.min_group_size)
-    roots: list[tuple[str | None, str]] = [(path, path) for path in scope.paths] or [(None, ORGANISATION)]
+    min_size = behaviour.min_group_size
+    history = released(db, key, weeks_before(IsoWeek.of(at.date()), weeks), min_size, at=at)
+    closed = [week for week in history if week.released]
+    groups = [Group.team(path) for path in scope.paths] or [Group.organisation()]
     result = []
-    for path, label in roots:
-        members = tree.subtree(path) if path is not None else None
-        lines = tuple(_week_line(week, path, members) for week in history)
-        latest = history[-1]
-        latest_plan = latest.plan(answered)
-        subs = tuple(
-            name
-            for name, _ in latest.shown_groups(latest_plan)
-            if path is not None and name != path and name.startswith(path + "/")
+    for group in groups:
+        lines = tuple(
+            _week_line(week, group) if week.released else _open_line(db, key, week.week, group, min_size, at)
+            for week in history
         )
-        alerts = tuple(str(a) for a in evaluate(label, [signals(w, path, members) for w in history], behaviour.alerts))
-        result.append(GroupSummary(label, lines, subs, alerts if lines[-1].shown else ()))
+        latest = closed[-1] if closed else None
+        subs: tuple[str, ...] = ()
+        if latest is not None and group.path is not None:
+            subs = tuple(p for p in latest.labels(PARTICIPATION, TEAM) if p.startswith(group.path + "/"))
+        alerts: tuple[str, ...] = ()
+        if latest is not None and _week_line(latest, group).shown:
+            alerts = tuple(str(a) for a in evaluate(group.label, [readings.signals(w, group) for w in closed], behaviour.alerts))
+        result.append(GroupSummary(group.label if group.path else ORGANISATION, lines, subs, alerts))
     return result

@@ -31,10 +31,19 @@ def score_line(score: ScoreLine) -> str:
 
 
 def participation_line(digest: Digest) -> str:
+    if digest.sent is None:
+        return f"not shown: fewer than {digest.min_group_size} people were asked"
     trend = ""
     if digest.rate_change is not None:
         trend = f" ({digest.rate_change * 100:+.0f} pts on last week)"
-    return f"{digest.responded} of {digest.sent} answered · {percent(digest.response_rate)}{trend}"
+    so_far = " so far (the week is still open)" if digest.open_week else ""
+    return f"{digest.responded} of {digest.sent} answered{so_far} · {percent(digest.response_rate)}{trend}"
+
+
+def suppressed_line(digest: Digest) -> str:
+    if digest.open_week:
+        return "This week is still open: its figures are released once its pulse has closed."
+    return f"Too few people answered for any score to be shown (each needs at least {digest.min_group_size})."
 
 
 def ai_time_line(digest: Digest) -> str:
@@ -55,6 +64,8 @@ def rollout_line(rollout: RolloutLine) -> str:
         else " · capability target not reached yet"
     )
     signal = " · PAUSE SIGNAL: " + "; ".join(rollout.reasons) if rollout.pause_signal else ""
+    if rollout.left_out:
+        signal += " · not counted this week (too few to show): " + ", ".join(rollout.left_out)
     decided = ""
     if rollout.last_decision is not None:
         d = rollout.last_decision

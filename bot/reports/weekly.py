@@ -1,16 +1,15 @@
-"""Organisation-wide figures for one week, from the per-team aggregates, shown only above the group minimum."""
+"""Organisation-wide figures for one week, read from the week's release."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from bot.db import Database
-from bot.models import PulseRound
-from bot.privacy import large_enough
-from bot.reports.aggregates import combine, team_weeks
-from bot.surveys.bank import thaw
+from bot.release.families import PARTICIPATION
+from bot.release.service import released
+from bot.reports import readings
+from bot.reports.readings import Group
 
 
 @dataclass(frozen=True)
@@ -24,33 +23,36 @@ class Score:
 @dataclass(frozen=True)
 class WeekOverview:
     week: str
-    sent: int
-    responded: int
+    sent: int | None  # None: participation was not released (too few people asked)
+    responded: int | None
     scores: list[Score] = field(default_factory=list)
     net_hours: float | None = None  # mean time saved minus mean upkeep, self-reported
-    suppressed: bool = False  # too few respondents to show anything but participation
+    suppressed: bool = False  # too few respondents to show any score
 
     @property
-    def response_rate(self) -> float:
-        return self.responded / self.sent if self.sent else 0.0
+    def response_rate(self) -> float | None:
+        return self.responded / self.sent if self.sent and self.responded is not None else None
 
 
-def week_overview(db: Database, week: str, *, min_group_size: int) -> WeekOverview | None:
-    """Participation always; scores only for questions with enough respondents."""
-    with db.session() as session:
-        pulse_round = session.scalar(select(PulseRound).where(PulseRound.week == week))
-        if pulse_round is None:
-            return None
-        questions = [q.key for q in thaw(pulse_round.question_set.questions) if q.kind != "text"]
-    # The same per-team figures the digest plans with, summed: one source for every report.
-    total = combine(team_weeks(db, [week]))
-    if not large_enough(total.responded, min_group_size):
-        return WeekOverview(week, total.sent, total.responded, suppressed=True)
+def week_overview(
+    db: Database, key: bytes, week: str, *, min_group_size: int, at: dt.datetime | None = None
+) -> WeekOverview | None:
+    """Participation and the organisation's released scores; None while the week is open."""
+    [release] = released(db, key, [week], min_group_size, at=at)
+    if not release.released:
+        return None
+    org = Group.organisation()
+    taking_part = release.get(PARTICIPATION)
     scores = []
-    for key in questions:
-        mean = total.mean(key)
-        if mean is not None and large_enough(total.count(key), min_group_size):
-            scores.append(Score(key, total.count(key), mean, total.favourable_share(key)))
-    shown = {score.question for score in scores}
-    net = total.net_hours() if {"time_saved", "upkeep"} <= shown else None
-    return WeekOverview(week, total.sent, total.responded, scores, net)
+    for measure in release.measures("q:"):
+        found = release.get(measure)
+        if found is not None:
+            scores.append(Score(measure.removeprefix("q:"), found.people, found.mean, found.share("favourable")))
+    return WeekOverview(
+        week,
+        None if taking_part is None else taking_part.people,
+        None if taking_part is None else int(taking_part.total),
+        scores,
+        readings.net_hours(release, org),
+        suppressed=not scores,
+    )

@@ -17,7 +17,9 @@ def register(app: App, services: Services) -> None:
     @services.commands.handles(Summary)
     def summary_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         assert isinstance(parsed, Summary)
-        summaries = team_summaries(services.db, services.behaviour, command["user_id"], parsed.team, parsed.weeks)
+        summaries = team_summaries(
+            services.db, services.behaviour, services.key, command["user_id"], parsed.team, parsed.weeks
+        )
         respond(
             blocks=summary_message(summaries, weeks=parsed.weeks, min_group=services.min_group),
             text=summary_text(summaries),

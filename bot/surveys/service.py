@@ -44,6 +44,7 @@ from bot.models import (
     Response,
 )
 from bot.privacy import pseudonym
+from bot.release.snapshot import snapshot_everyone, snapshot_people, snapshot_person
 from bot.roster.service import enrolled_person
 from bot.settings import Behaviour, QuestionBank, Schedule
 from bot.surveys.bank import freeze, questions_for_week, thaw
@@ -63,6 +64,8 @@ def ensure_round(session: Session, week: IsoWeek, bank: QuestionBank, at: dt.dat
     existing = session.scalar(select(PulseRound).where(PulseRound.week == str(week)))
     if existing is not None:
         return existing
+    # The week's snapshot is taken as its round opens: a move later in the week changes nothing.
+    snapshot_everyone(session, str(week))
     digest, payload = freeze(questions_for_week(bank, week))
     upsert(session, QuestionSet.__table__, [{"digest": digest, "questions": payload, "created_at": at}], ["digest"])
     question_set_id = session.scalar(select(QuestionSet.id).where(QuestionSet.digest == digest))
@@ -108,10 +111,12 @@ def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: lis
     """Queue a delivery for everyone due in these zones; return (queued, held back while away)."""
     not_sent = ~exists().where(Delivery.round_id == pulse_round.id, Delivery.person_id == Person.id)
     eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), not_sent)
-    due = session.execute(select(Person.id, Person.team_id).where(eligible, not_away(at))).all()
+    due = session.scalars(select(Person.id).where(eligible, not_away(at))).all()
     held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
-    # The team at the time goes with the delivery, as with responses: reports count "sent" by it.
-    rows = [{"round_id": pulse_round.id, "person_id": pid, "team_id": tid, "status": "queued"} for pid, tid in due]
+    rows = [{"round_id": pulse_round.id, "person_id": pid, "status": "queued"} for pid in due]
+    # The week's snapshot places the person in figures (someone enrolled since the round opened
+    # joins it now).
+    snapshot_people(session, pulse_round.week, due)
     for start in range(0, len(rows), 1000):
         upsert(session, Delivery.__table__, rows[start : start + 1000], ["round_id", "person_id"])
     return len(rows), held
@@ -377,26 +382,14 @@ def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
 
 def _response(session: Session, pulse_round: PulseRound, person: Person, who: str, at: dt.datetime) -> Response:
     """The person's response row for the round, created once even when two clicks race."""
+    snapshot_person(session, pulse_round.week, person)
     upsert(
         session,
         Response.__table__,
-        [
-            {
-                "round_id": pulse_round.id,
-                "pseudonym": who,
-                "team_id": person.team_id,
-                "level": person.level,
-                "skipped": False,
-                "updated_at": at,
-            }
-        ],
+        [{"round_id": pulse_round.id, "pseudonym": who, "skipped": False}],
         ["round_id", "pseudonym"],
     )
-    response = session.scalars(
-        select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
-    ).one()
-    response.team_id, response.level, response.updated_at = person.team_id, person.level, at
-    return response
+    return session.scalars(select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)).one()
 
 
 def record_answer(

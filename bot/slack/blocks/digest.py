@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.reports.digest_model import DECISION_LABELS, DECISIONS, Digest, RolloutLine
-from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line
+from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line, suppressed_line
 from bot.slack.blocks.common import escape, parse_id, render
 from bot.slack.ids import Action
 
@@ -43,7 +43,7 @@ def digest_message(digest: Digest) -> list[dict[str, Any]]:
         SectionBlock(text=MarkdownTextObject(text=f"*Participation* · {participation_line(digest)}")),
     ]
     if digest.suppressed:
-        blocks.append(_note(f"Fewer than {digest.min_group_size} people answered: no figures this week."))
+        blocks.append(_note(suppressed_line(digest)))
     else:
         blocks.append(_section("*Scores* (mean · favourable · change · 8 weeks)", [score_line(s) for s in digest.scores]))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=ai_time_line(digest))))

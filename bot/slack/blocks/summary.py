@@ -12,6 +12,10 @@ from bot.slack.blocks.common import escape, render
 
 
 def _week(line: SummaryWeek) -> str:
+    if line.open:
+        if not line.shown:
+            return f"{line.week} (still open): too few people asked to show progress"
+        return f"{line.week} (still open): {line.responded} answered so far ({percent(line.response_rate)})"
     if not line.shown:
         return f"{line.week}: too few answers to show"
     capability = "–" if line.capability is None else f"{line.capability:.1f}"

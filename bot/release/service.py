@@ -1,0 +1,273 @@
+"""Releasing a week, once, and reading what was released.
+
+A week is released when its inputs are final: its round has closed (clicks after that are
+refused, and nothing more can be filed under the week anywhere in the world) plus a margin for a
+fan-out batch still recording its sends. The release is one transaction that claims the week's
+row in `releases` first, so two processes release a week once; it is never recounted: forget,
+retention, roster moves, new rollouts and a new `min_group_size` leave it as it is.
+
+Every output reads only released figures (`released`), and asking for a week that is final but
+not yet released releases it (and every earlier week still waiting) first. For the week still
+open, outputs show only its progress (`progress`): participation so far, decided by the same
+rule, counted at most once a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import func, insert, select, union
+from sqlalchemy.orm import Session
+
+from bot.db import Database, conflict_insert
+from bot.models import (
+    ExplainerDelivery,
+    ExplainerFeedback,
+    HiddenWorkReport,
+    ProgressDay,
+    ProgressFigure,
+    PulseRound,
+    Release,
+    ReleasedFigure,
+    WeekRoster,
+)
+from bot.release.families import ORG, RULE_VERSION, TEAM, participation_figures, week_figures
+from bot.release.inputs import gather
+from bot.weeks import IsoWeek, now, round_closes_at
+
+log = logging.getLogger(__name__)
+
+# A fan-out batch claimed just before the close records its sends as they complete (seconds);
+# an hour covers that and clocks that disagree a little.
+RELEASE_MARGIN: Final = dt.timedelta(hours=1)
+
+
+def final_at(week: str, closes_at: dt.datetime | None = None) -> dt.datetime:
+    """When nothing can change the week's inputs any more."""
+    close = round_closes_at(IsoWeek.parse(week))
+    if closes_at is not None:
+        close = max(close, closes_at)
+    return close + RELEASE_MARGIN
+
+
+# ---------------------------------------------------------------- releasing
+
+
+def release_week(db: Database, key: bytes, week: str, min_size: int, *, at: dt.datetime | None = None) -> bool:
+    """Release one final week; False when it was released already (by this or another process)."""
+    at = at or now()
+    with db.session() as session:
+        closes = session.scalar(select(PulseRound.closes_at).where(PulseRound.week == week))
+        if final_at(week, closes) > at:
+            raise ValueError(f"{week} is still open; it cannot be released before {final_at(week, closes):%Y-%m-%d %H:%M} UTC")
+        # The claim is the first write: on SQLite it takes the one write lock, on PostgreSQL a
+        # second releaser waits on the key until this one commits, then finds the week taken.
+        claimed = session.execute(
+            conflict_insert(session, Release)
+            .values(week=week, min_group_size=min_size, rule_version=RULE_VERSION, basis="snapshot", released_at=at)
+            .on_conflict_do_nothing(index_elements=["week"])
+            .returning(Release.week)
+        ).scalar()
+        if claimed is None:
+            return False
+        figures = week_figures(gather(session, key, week), min_size)
+        if figures:
+            session.execute(insert(ReleasedFigure), [figure.row(week) for figure in figures])
+    log.info("release.week week=%s figures=%s", week, len(figures))
+    return True
+
+
+def release_due(db: Database, key: bytes, min_size: int, *, through: str, at: dt.datetime | None = None) -> list[str]:
+    """Release, oldest first, every final week up to `through` that has inputs and no release yet.
+
+    Weeks are released in order, so only the weeks after the newest release can be waiting:
+    the look-up reads that short range of each table's week index, whatever the history.
+    """
+    at = at or now()
+    with db.session() as session:
+        after = session.scalar(select(func.max(Release.week))) or ""
+        waiting = sorted(_weeks_with_inputs(session, after, through))
+        closes = dict(session.execute(select(PulseRound.week, PulseRound.closes_at).where(PulseRound.week.in_(waiting))).all())
+    released = []
+    for week in waiting:
+        if final_at(week, closes.get(week)) > at:
+            break  # later weeks wait for this one
+        if release_week(db, key, week, min_size, at=at):
+            released.append(week)
+    return released
+
+
+def _weeks_with_inputs(session: Session, after: str, through: str) -> set[str]:
+    def between(column: Any) -> Any:
+        return select(column.label("week")).where(column > after, column <= through).distinct()
+
+    query = union(
+        between(PulseRound.week),
+        between(WeekRoster.week),
+        between(HiddenWorkReport.week),
+        between(ExplainerDelivery.week),
+        between(ExplainerFeedback.first_week),
+    )
+    return set(session.scalars(query))
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Released:
+    """A released sum over `people` contributors, and indicator counts over the same people."""
+
+    people: int
+    total: float
+    counts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.people
+
+    def share(self, indicator: str) -> float | None:
+        count = self.counts.get(indicator)
+        return None if count is None else count / self.people
+
+    def option_share(self, value: str) -> float | None:
+        count = self.counts.get("options", {}).get(value)
+        return None if count is None else count / self.people
+
+    def __add__(self, other: Released) -> Released:
+        """Two disjoint groups' figures together (a rollout's teams): a sum, never a new figure."""
+        counts: dict[str, Any] = {}
+        for name in set(self.counts) & set(other.counts):
+            mine, theirs = self.counts[name], other.counts[name]
+            if isinstance(mine, dict):
+                counts[name] = {v: mine.get(v, 0) + theirs.get(v, 0) for v in set(mine) | set(theirs)}
+            else:
+                counts[name] = mine + theirs
+        return Released(self.people + other.people, self.total + other.total, counts)
+
+
+@dataclass(frozen=True)
+class WeekRelease:
+    """One week's released figures. A week with no release yet (still open) has `released` False."""
+
+    week: str
+    released: bool
+    min_group_size: int | None = None
+    figures: Mapping[tuple[str, str, str], Released] = field(default_factory=dict)
+
+    def get(self, measure: str, scope: str = ORG, label: str = "") -> Released | None:
+        return self.figures.get((measure, scope, label))
+
+    def team(self, measure: str, path: str) -> Released | None:
+        return self.figures.get((measure, TEAM, path))
+
+    def labels(self, measure: str, scope: str) -> list[str]:
+        return sorted(label for (m, s, label) in self.figures if m == measure and s == scope)
+
+    def measures(self, prefix: str) -> list[str]:
+        return sorted({m for (m, s, _) in self.figures if m.startswith(prefix)})
+
+
+def released(
+    db: Database, key: bytes, weeks: Sequence[IsoWeek | str], min_size: int, *, at: dt.datetime | None = None
+) -> list[WeekRelease]:
+    """The weeks' releases, in the order asked, releasing any final week that is waiting first."""
+    at = at or now()
+    wanted = [str(week) for week in weeks]
+    if not wanted:
+        return []
+    release_due(db, key, min_size, through=max(wanted), at=at)
+    with db.session() as session:
+        heads = {
+            week: k
+            for week, k in session.execute(select(Release.week, Release.min_group_size).where(Release.week.in_(wanted)))
+        }
+        closes = dict(session.execute(select(PulseRound.week, PulseRound.closes_at).where(PulseRound.week.in_(wanted))).all())
+        rows = session.execute(
+            select(ReleasedFigure.week, ReleasedFigure.measure, ReleasedFigure.scope, ReleasedFigure.label,
+                   ReleasedFigure.people, ReleasedFigure.total, ReleasedFigure.counts)
+            .where(ReleasedFigure.week.in_(list(heads)))
+        ).all()
+    figures: dict[str, dict[tuple[str, str, str], Released]] = {week: {} for week in heads}
+    for week, measure, scope, label, people, total, counts in rows:
+        figures[week][(measure, scope, label)] = Released(int(people), float(total), counts or {})
+    result = []
+    for week in wanted:
+        if week in heads:
+            result.append(WeekRelease(week, True, heads[week], figures[week]))
+        else:
+            # Final with no inputs at all: an empty week, released as such. Open: nothing yet.
+            result.append(WeekRelease(week, final_at(week, closes.get(week)) <= at))
+    return result
+
+
+def explainer_totals(db: Database, through: str) -> dict[str, tuple[int, Released | None]]:
+    """Per explainer, up to a week: people reached, and the first ratings of the weeks released.
+
+    Both are sums of released weekly figures; a week whose ratings were too few adds nothing.
+    """
+    with db.session() as session:
+        rows = session.execute(
+            select(ReleasedFigure.measure, func.sum(ReleasedFigure.people), func.sum(ReleasedFigure.total))
+            .where(ReleasedFigure.week <= through, ReleasedFigure.scope == ORG,
+                   ReleasedFigure.measure.like("reach:%") | ReleasedFigure.measure.like("explainer:%"))
+            .group_by(ReleasedFigure.measure)
+        ).all()
+    totals: dict[str, tuple[int, Released | None]] = {}
+    for measure, people, total in sorted(rows):
+        kind, _, explainer = measure.partition(":")
+        reached, rated = totals.get(explainer, (0, None))
+        if kind == "reach":
+            totals[explainer] = (int(people), rated)
+        else:
+            totals[explainer] = (reached, Released(int(people), float(total)))
+    return totals
+
+
+# ---------------------------------------------------------------- the open week
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An open week's participation so far, counted once on `day`: label ("" the organisation)
+    → (sent, answered), only for groups the participation rule allows."""
+
+    week: str
+    day: dt.date
+    groups: Mapping[str, tuple[int, int]]
+
+
+def progress(db: Database, key: bytes, week: str, min_size: int, *, at: dt.datetime | None = None) -> Progress:
+    """The week's progress as counted today, counting it if nobody has yet today."""
+    at = at or now()
+    day = at.date()
+    with db.session() as session:
+        claimed = session.execute(
+            conflict_insert(session, ProgressDay)
+            .values(week=week, day=day)
+            .on_conflict_do_nothing(index_elements=["week", "day"])
+            .returning(ProgressDay.week)
+        ).scalar()
+        if claimed is not None:
+            rows = [
+                {"week": week, "day": day, "label": figure.label, "sent": figure.people, "answered": int(figure.total)}
+                for figure in participation_figures(gather(session, key, week, pulse_only=True), min_size)
+            ]
+            if rows:
+                session.execute(insert(ProgressFigure), rows)
+    with db.session() as session:
+        found = session.execute(
+            select(ProgressFigure.label, ProgressFigure.sent, ProgressFigure.answered).where(
+                ProgressFigure.week == week, ProgressFigure.day == day
+            )
+        ).all()
+    return Progress(week, day, {label: (sent, answered) for label, sent, answered in found})
+
+
+def weeks_before(week: IsoWeek, count: int) -> list[IsoWeek]:
+    """`count` weeks ending with `week`, oldest first."""
+    return [week.shifted(offset) for offset in range(-count + 1, 1)]
