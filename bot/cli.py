@@ -81,7 +81,7 @@ def db_upgrade() -> None:
     settings = _settings()
     database = _database(settings)
     try:
-        upgrade(database.engine, min_group_size=settings.behaviour.min_group_size)
+        upgrade(database.engine, min_group_size=settings.behaviour.min_group_size, pseudonym_key=settings.pulse_pseudonym_key)
     except Exception as error:  # noqa: BLE001 — a database refusing is reported in one line
         raise PulseError(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}") from None
     click.echo("Database is up to date.")

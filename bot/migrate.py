@@ -18,14 +18,19 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head", *, min_group_size: int | None = None) -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", *, min_group_size: int | None = None, pseudonym_key: str | None = None
+) -> None:
     """Bring the schema to `revision`. `min_group_size` is the rule's k for weeks an upgrade
-    releases (0008); without it the behaviour file named by PULSE_CONFIG is read."""
+    releases (0008), `pseudonym_key` the secret stored answers are sealed with (0009); without
+    them the settings (PULSE_CONFIG, PULSE_PSEUDONYM_KEY) are read."""
     with engine.begin() as connection:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         if min_group_size is not None:
             config.attributes["min_group_size"] = min_group_size
+        if pseudonym_key is not None:
+            config.attributes["pseudonym_key"] = pseudonym_key
         command.upgrade(config, revision)
 
 

@@ -8,7 +8,7 @@ pseudonym next to a Slack user id, so no join in a dump links a person to an ans
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -186,47 +187,30 @@ class Delivery(Base):
     )
 
 
-class Response(Base):
-    """One person's answers to one round, under their pseudonym.
+# Rows that hold what someone answered or logged: no rowid on SQLite (the random key orders them),
+# so neither a row's place in the file nor its rowid follows when it was written.
+NO_ROWID: Final[dict[str, Any]] = {"sqlite_with_rowid": False}
 
-    No team, no level and no time: the week roster places the person, and only a release (which
-    recomputes the pseudonym from the roster) puts the two together.
+
+class Response(Base):
+    """One person's answers to one round: a random id, the week's pseudonym, and a sealed value.
+
+    The sealed value (bot.privacy.seal) holds the answers, the comment and whether the week was
+    skipped. No team, level or time: the week roster places the person, and only a release, which
+    recomputes each pseudonym from the roster, puts the two together.
     """
 
     __tablename__ = "responses"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
     pseudonym: Mapped[str] = mapped_column(String(64))
-    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
-    )
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (
         UniqueConstraint("round_id", "pseudonym"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
-    )
-
-
-class Answer(Base):
-    __tablename__ = "answers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
-    question_key: Mapped[str] = mapped_column(String(40))
-    value: Mapped[float | None] = mapped_column(Float)
-    text: Mapped[str | None] = mapped_column(Text)
-
-    response: Mapped[Response] = relationship(back_populates="answers")
-
-    __table_args__ = (
-        UniqueConstraint("response_id", "question_key"),
-        CheckConstraint("(value IS NULL) <> (text IS NULL)", name="value_or_text"),
-        CheckConstraint(f"text IS NULL OR length(text) <= {COMMENT_MAX_CHARS}", name="text_length"),
-        # The digest reads the answers of the weeks it reports from this index alone, by response id.
-        Index("ix_answers_response_key_value", "response_id", "question_key", "value"),
+        NO_ROWID,
     )
 
 
@@ -238,23 +222,41 @@ NOTE_MAX_CHARS = 500
 
 
 class HiddenWorkReport(Base):
-    """Time AI quietly added, under the reporter's pseudonym.
-
-    Only when the reporter ticks "show this to my manager" does the report name them
-    (`person_id`): that is how the effort gets credit, and the only way it becomes attributable.
-    """
+    """Time AI quietly added, anonymous: the week, the reporter's pseudonym for that week, and the
+    report (category, minutes, tool, note) sealed. Counted only in released aggregates."""
 
     __tablename__ = "hidden_work_reports"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8))
     pseudonym: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
+        Index("ix_hidden_work_reports_week_pseudonym", "week", "pseudonym"),
+        NO_ROWID,
+    )
+
+
+class CreditReport(Base):
+    """A report its author chose to show their manager: that is how the effort gets credit.
+
+    Kept by person, and only here: no anonymous twin carries the same content under the person's
+    pseudonym, which would name every other answer filed under it. Counted in released aggregates
+    like any report, through the week roster.
+    """
+
+    __tablename__ = "credit_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     week: Mapped[str] = mapped_column(String(8))
     category: Mapped[str] = mapped_column(String(20))
     minutes: Mapped[int] = mapped_column(Integer)
     tool: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
-    shared_with_manager: Mapped[bool] = mapped_column(Boolean, default=False)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
 
     __table_args__ = (
         CheckConstraint(f"minutes BETWEEN 1 AND {REPORT_MAX_MINUTES}", name="minutes_in_range"),
@@ -263,10 +265,8 @@ class HiddenWorkReport(Base):
         ),
         CheckConstraint(f"note IS NULL OR length(note) <= {NOTE_MAX_CHARS}", name="note_length"),
         CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
-        CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
-        CheckConstraint("shared_with_manager = (person_id IS NOT NULL)", name="named_only_when_shared"),
-        Index("ix_hidden_work_reports_week", "week"),
-        Index("ix_hidden_work_reports_pseudonym_week", "pseudonym", "week"),
+        Index("ix_credit_reports_person_week", "person_id", "week"),
+        Index("ix_credit_reports_week", "week"),
     )
 
 
@@ -304,24 +304,27 @@ class ExplainerDelivery(Base):
 
 
 class ExplainerFeedback(Base):
-    """Helpful or not, per explainer, under the reader's pseudonym; changeable."""
+    """Helpful or not, per explainer, under the reader's pseudonym for that explainer; changeable.
+
+    The first rating belongs to the week it was given in, and only it is ever released: a later
+    change is kept for the reader (and `/pulse mydata`), so no week's figure moves afterwards.
+    Both are sealed; only the week of the first rating is in the clear.
+    """
 
     __tablename__ = "explainer_feedback"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     explainer_key: Mapped[str] = mapped_column(String(60))
     pseudonym: Mapped[str] = mapped_column(String(64))
-    helpful: Mapped[bool] = mapped_column(Boolean)
-    # The first rating belongs to the week it was given in, and only it is ever released: a later
-    # change is kept for the reader (and `/pulse mydata`), so no week's figure moves afterwards.
     first_week: Mapped[str] = mapped_column(String(8))
-    first_helpful: Mapped[bool] = mapped_column(Boolean)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (
         UniqueConstraint("explainer_key", "pseudonym"),
         Index("ix_explainer_feedback_first_week", "first_week", "explainer_key"),
         CheckConstraint("length(pseudonym) = 64", name="pseudonym_is_hmac"),
         CheckConstraint("first_week LIKE '____-W__'", name="first_week_is_iso"),
+        NO_ROWID,
     )
 
 

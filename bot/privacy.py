@@ -1,7 +1,8 @@
 """Confidentiality in one place: keyed pseudonyms, and which group figures may be shown.
 
-Answers are stored under an HMAC of the Slack user id keyed with a server-side secret, never
-next to the id itself, so a database dump alone does not say who answered what.
+Answers are stored under a per-week pseudonym (an HMAC of the week and the Slack user id, keyed
+with a key derived from a server-side secret), sealed with another derived key, never next to
+the id itself, so a database dump alone does not say who answered what.
 
 Which figures a report may show is decided here and nowhere else, by `plan_disclosure`: a pure
 function of the team tree and the number of respondents per team. It knows nothing of the
@@ -49,11 +50,19 @@ The rules, in plain words
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import json
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MIN_GROUP_FLOOR: Final = 3
 """Below this no threshold protects anybody; configuration forbids it too."""
@@ -66,7 +75,66 @@ OTHER_TEAMS_LABEL: Final = "Other teams"
 
 
 def pseudonym(key: bytes, slack_user_id: str) -> str:
+    """The pseudonym of versions before 0009 (one per person for ever): only the upgrade uses it."""
     return hmac.new(key, slack_user_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- keys, pseudonyms and sealing
+#
+# Each use gets its own key, derived from PULSE_PSEUDONYM_KEY with HKDF (one `info` per use), so
+# a key that leaks from one use opens nothing else. Pseudonyms are per week (per explainer for
+# ratings): the same person's answers in two weeks share nothing a dump could join on. What a
+# person answered is sealed (AES-GCM) with the row's week and pseudonym as associated data, so a
+# sealed value cannot be moved to another row and still open.
+
+_PSEUDONYMS: Final = b"rollout-pulse/pseudonyms/v1"
+_SEALS: Final = b"rollout-pulse/sealed/v1"
+_NONCE: Final = 12
+
+
+@functools.lru_cache(maxsize=8)
+def _derived(secret: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+def week_pseudonym(secret: bytes, week: str, slack_user_id: str) -> str:
+    """The person's pseudonym in one ISO week: what their answers and reports of it are filed under."""
+    message = f"week\x00{week}\x00{slack_user_id}".encode("utf-8")
+    return hmac.new(_derived(secret, _PSEUDONYMS), message, hashlib.sha256).hexdigest()
+
+
+def explainer_pseudonym(secret: bytes, explainer_key: str, slack_user_id: str) -> str:
+    """The person's pseudonym for one explainer: what their rating of it is filed under."""
+    message = f"explainer\x00{explainer_key}\x00{slack_user_id}".encode("utf-8")
+    return hmac.new(_derived(secret, _PSEUDONYMS), message, hashlib.sha256).hexdigest()
+
+
+def random_pseudonym() -> str:
+    """A pseudonym nobody's id leads to: for rows whose person has left the roster."""
+    return secrets.token_hex(32)
+
+
+def random_id() -> str:
+    """A row id that says nothing about when the row was written (128 random bits)."""
+    return secrets.token_hex(16)
+
+
+def seal(secret: bytes, payload: Mapping[str, Any], *, context: str) -> bytes:
+    """`payload` as JSON, encrypted and authenticated; `context` (table, week, pseudonym) binds it to its row."""
+    nonce = secrets.token_bytes(_NONCE)
+    plain = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return nonce + AESGCM(_derived(secret, _SEALS)).encrypt(nonce, plain, context.encode("utf-8"))
+
+
+def unseal(secret: bytes, sealed: bytes, *, context: str) -> dict[str, Any]:
+    """What `seal` sealed; raises ValueError for a value sealed under another key or for another row."""
+    try:
+        plain = AESGCM(_derived(secret, _SEALS)).decrypt(bytes(sealed[:_NONCE]), bytes(sealed[_NONCE:]), context.encode("utf-8"))
+    except InvalidTag:
+        raise ValueError(f"a sealed value for {context.split(':')[0]} does not open with this PULSE_PSEUDONYM_KEY") from None
+    value = json.loads(plain)
+    assert isinstance(value, dict)
+    return value
 
 
 def large_enough(respondents: int, min_group_size: int) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 
 from bot.db import Database
 from bot.models import (
+    CreditReport,
     ExplainerFeedback,
     ExplainerQuestion,
     HiddenWorkReport,
@@ -56,6 +57,7 @@ def run_retention_job(db: Database, behaviour: Behaviour, key: bytes, *, at: dt.
         old_rounds = select(PulseRound.id).where(PulseRound.week < last_kept)
         responses = session.execute(delete(Response).where(Response.round_id.in_(old_rounds))).rowcount
         hidden = session.execute(delete(HiddenWorkReport).where(HiddenWorkReport.week < last_kept)).rowcount
+        hidden += session.execute(delete(CreditReport).where(CreditReport.week < last_kept)).rowcount
         instant = dt.datetime.combine(cutoff, dt.time(0), tzinfo=dt.timezone.utc)
         feedback = session.execute(delete(ExplainerFeedback).where(ExplainerFeedback.first_week < last_kept)).rowcount
         questions = session.execute(delete(ExplainerQuestion).where(ExplainerQuestion.asked_at < instant)).rowcount

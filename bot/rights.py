@@ -1,7 +1,7 @@
 """A person's data rights: see everything stored about them, and delete it.
 
-What was answered is found through the person's pseudonym, computed from their Slack id at the
-moment they ask; nothing in the database links the two.
+What was answered is found through the person's pseudonyms (one per week, one per explainer),
+computed from their Slack id at the moment they ask; nothing in the database links the two.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.models import (
-    Answer,
+    CreditReport,
     Delivery,
     ExplainerDelivery,
     ExplainerFeedback,
@@ -24,9 +25,10 @@ from bot.models import (
     Response,
     Team,
 )
-from bot.labour.service import own_reports
-from bot.privacy import pseudonym
+from bot.labour.service import own_reports, report_weeks
+from bot.privacy import explainer_pseudonym, week_pseudonym
 from bot.surveys.bank import thaw
+from bot.surveys.service import opened
 
 
 @dataclass(frozen=True)
@@ -47,36 +49,64 @@ class MyData:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _responses(session: Session, key: bytes, user_id: str) -> list[tuple[str, PulseRound, bytes]]:
+    """The person's responses (id, round, sealed value), found through each week's pseudonym."""
+    rounds = {r.id: r for r in session.scalars(select(PulseRound).order_by(PulseRound.week))}
+    whose = {(round_id, week_pseudonym(key, r.week, user_id)) for round_id, r in rounds.items()}
+    if not whose:
+        return []
+    rows = session.execute(
+        select(Response.id, Response.round_id, Response.pseudonym, Response.sealed).where(
+            Response.pseudonym.in_([who for _, who in whose])
+        )
+    ).all()
+    found = [(rid, rounds[round_id], sealed) for rid, round_id, who, sealed in rows if (round_id, who) in whose]
+    return sorted(found, key=lambda item: item[1].week)
+
+
+def _ratings(session: Session, key: bytes, user_id: str) -> list[str]:
+    """The ids of the person's explainer ratings, found through each explainer's pseudonym."""
+    explainers = session.scalars(select(ExplainerFeedback.explainer_key).distinct()).all()
+    whose = {explainer_pseudonym(key, explainer, user_id) for explainer in explainers}
+    if not whose:
+        return []
+    return list(session.scalars(select(ExplainerFeedback.id).where(ExplainerFeedback.pseudonym.in_(list(whose)))))
+
+
+def _anonymous_reports(session: Session, key: bytes, user_id: str) -> list[str]:
+    """The ids of the person's anonymous hidden-work reports, found through each week's pseudonym."""
+    weeks = report_weeks(session)
+    whose = {week_pseudonym(key, week, user_id) for week in weeks}
+    if not whose:
+        return []
+    return list(session.scalars(select(HiddenWorkReport.id).where(HiddenWorkReport.pseudonym.in_(list(whose)))))
+
+
 def my_data(db: Database, key: bytes, user_id: str) -> MyData:
-    who = pseudonym(key, user_id)
     with db.session() as session:
         person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
         team = session.get(Team, person.team_id) if person else None
+        person_id = person.id if person else -1
         sent = session.scalars(
             select(PulseRound.week)
             .join(Delivery, Delivery.round_id == PulseRound.id)
-            .where(Delivery.person_id == (person.id if person else -1), Delivery.status == "sent")
+            .where(Delivery.person_id == person_id, Delivery.status == "sent")
             .order_by(PulseRound.week)
         ).all()
         answers, skipped = [], []
-        for response, pulse_round in session.execute(
-            select(Response, PulseRound).join(PulseRound, PulseRound.id == Response.round_id).where(Response.pseudonym == who).order_by(PulseRound.week)
-        ).all():
-            if response.skipped:
+        for _, pulse_round, sealed in _responses(session, key, user_id):
+            answered = opened(key, pulse_round.week, week_pseudonym(key, pulse_round.week, user_id), sealed)
+            if answered.skipped:
                 skipped.append(pulse_round.week)
-            questions = {q.key: q for q in thaw(pulse_round.question_set.questions)}
-            for answer in response.answers:
-                question = questions.get(answer.question_key)
-                label = answer.text if answer.text is not None else _label(question, answer.value)
-                answers.append((pulse_round.week, question.text if question else answer.question_key, label))
-        person_id = person.id if person else -1
-        hidden = session.execute(
-            select(HiddenWorkReport.week, HiddenWorkReport.category, HiddenWorkReport.minutes, HiddenWorkReport.shared_with_manager)
-            .where(own_reports(who, person_id))
-            .order_by(HiddenWorkReport.week, HiddenWorkReport.id)
-        ).all()
+            for question in thaw(pulse_round.question_set.questions):
+                if question.key in answered.answers:
+                    answers.append((pulse_round.week, question.text, _label(question, answered.answers[question.key])))
+                elif question.kind == "text" and answered.comment:
+                    answers.append((pulse_round.week, question.text, answered.comment))
+        reports = own_reports(session, key, user_id, person_id, report_weeks(session))
+        hidden = [(r.week, r.category, r.minutes, r.shared_with_manager) for r in reports]
         explainers = len(session.scalars(select(ExplainerDelivery.id).where(ExplainerDelivery.person_id == person_id)).all())
-        feedback = len(session.scalars(select(ExplainerFeedback.id).where(ExplainerFeedback.pseudonym == who)).all())
+        feedback = len(_ratings(session, key, user_id))
         named = len(session.scalars(select(ExplainerQuestion.id).where(ExplainerQuestion.person_id == person_id)).all())
     return MyData(
         enrolled=person is not None and person.active,
@@ -92,7 +122,11 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
         explainers_sent=explainers,
         feedback_given=feedback,
         named_questions=named,
-        notes=("Questions you asked anonymously cannot be linked to you, so they are not listed.",),
+        notes=(
+            "Questions you asked anonymously cannot be linked to you, so they are not listed.",
+            "Weekly figures already released still include your past answers: they are totals over "
+            "at least the minimum group, name nobody, and are never recounted.",
+        ),
     )
 
 
@@ -131,13 +165,18 @@ def forget(db: Database, key: bytes, user_id: str) -> Forgotten:
     answered). The roster entry stays too, since it is the admin's; the person can still pause
     or ask to be removed.
     """
-    who = pseudonym(key, user_id)
     with db.session() as session:
         person_id = session.scalar(select(Person.id).where(Person.slack_user_id == user_id)) or -1
-        response_ids = session.scalars(select(Response.id).where(Response.pseudonym == who)).all()
-        answers = len(session.scalars(select(Answer.id).where(Answer.response_id.in_(response_ids))).all())
-        responses = session.execute(delete(Response).where(Response.pseudonym == who)).rowcount
-        hidden = session.execute(delete(HiddenWorkReport).where(own_reports(who, person_id))).rowcount
-        feedback = session.execute(delete(ExplainerFeedback).where(ExplainerFeedback.pseudonym == who)).rowcount
+        mine = _responses(session, key, user_id)
+        answers = 0
+        for _, pulse_round, sealed in mine:
+            answered = opened(key, pulse_round.week, week_pseudonym(key, pulse_round.week, user_id), sealed)
+            answers += len(answered.answers) + (1 if answered.comment else 0)
+        responses = session.execute(delete(Response).where(Response.id.in_([rid for rid, _, _ in mine]))).rowcount
+        hidden = session.execute(
+            delete(HiddenWorkReport).where(HiddenWorkReport.id.in_(_anonymous_reports(session, key, user_id)))
+        ).rowcount
+        hidden += session.execute(delete(CreditReport).where(CreditReport.person_id == person_id)).rowcount
+        feedback = session.execute(delete(ExplainerFeedback).where(ExplainerFeedback.id.in_(_ratings(session, key, user_id)))).rowcount
         named = session.execute(delete(ExplainerQuestion).where(ExplainerQuestion.person_id == person_id)).rowcount
     return Forgotten(int(responses or 0), answers, int(hidden or 0), int(feedback or 0), int(named or 0))

@@ -34,7 +34,8 @@ from bot.slack.blocks.explainers import (
     question_unavailable_modal,
 )
 from bot.weeks import UTC
-from tests import factories
+from tests import factories, stored
+from tests.conftest import PSEUDONYM_KEY
 from tests.conftest import make_settings
 from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
@@ -141,8 +142,7 @@ def as_text(blocks: Any) -> str:
 
 
 def feedback_rows(db: Database) -> list[tuple[str, bool]]:
-    with db.session() as session:
-        return [(row.explainer_key, row.helpful) for row in session.scalars(select(ExplainerFeedback))]
+    return [(explainer, helpful) for explainer, _, helpful, _ in stored.ratings(db, PSEUDONYM_KEY.encode())]
 
 
 def questions(db: Database) -> list[ExplainerQuestion]:
@@ -211,10 +211,8 @@ def test_feedback_is_stored_without_the_persons_id(app: RunningApp, db: Database
         values = [str(getattr(row, column.key)) for column in ExplainerFeedback.__table__.columns]
     assert not any("UANNA" in value for value in values)
     # Nor team, level or time: only the week of the first rating, which is all a release needs.
-    assert {c.key for c in ExplainerFeedback.__table__.columns} == {
-        "id", "explainer_key", "pseudonym", "helpful", "first_week", "first_helpful"
-    }
-    assert (row.first_week, row.first_helpful) == ("2026-W48", True)
+    assert {c.key for c in ExplainerFeedback.__table__.columns} == {"id", "explainer_key", "pseudonym", "first_week", "sealed"}
+    assert stored.ratings(db, PSEUDONYM_KEY.encode()) == [(row.explainer_key, "2026-W48", True, True)]
 
 
 @pytest.mark.parametrize("value", ["who-decides-on-a-pause", "no-such-explainer", "", "../../etc"])

@@ -27,13 +27,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.db import Base, Database
-from bot.models import Answer
 from bot.settings import Settings
 from bot.slack.blocks.common import parse_id
 from bot.slack.inputs import FORM_UNREADABLE
 from bot.slack.pulse import STALE_BUTTON
 from bot.surveys.service import run_pulse_job
-from tests import factories
+from tests import factories, stored
+from tests.conftest import PSEUDONYM_KEY
 from tests.harness import RunningApp, running_app
 from tests.slack_requests import Response, SignedSlack, slack_signature
 from tests.slack_server import FakeSlack
@@ -140,8 +140,7 @@ def still_records_an_answer(seeded: Seeded) -> None:
         )
         seeded.app.settle()
     assert response.status == 200
-    with seeded.db.session() as session:
-        assert [(a.question_key, a.value) for a in session.scalars(select(Answer))] == [("capability", 4.0)]
+    assert stored.answers(seeded.db, PSEUDONYM_KEY.encode()) == [("capability", 4.0)]
     assert "1 of 6 answered" in json.dumps(seeded.slack.messages["DANNA"][0]["blocks"])
     assert seeded.errors == []
 
@@ -562,8 +561,11 @@ def test_any_hidden_work_line_records_one_whole_report_or_nothing(seeded: Seeded
         assert seeded.errors == []
         after = snapshot(seeded.db)
         changed = {table for table in after if after[table] != before[table]}
-        assert changed <= {"hidden_work_reports"}
+        # A first report in a week also records the reporter in that week's roster, once.
+        assert changed <= {"hidden_work_reports", "week_roster"}
         assert len(after["hidden_work_reports"]) - len(before["hidden_work_reports"]) in (0, 1)
+        assert set(before["week_roster"]) <= set(after["week_roster"])
+        assert len(after["week_roster"]) - len(before["week_roster"]) <= len(after["hidden_work_reports"]) - len(before["hidden_work_reports"])
         if changed:
             assert set(before["hidden_work_reports"]) <= set(after["hidden_work_reports"])
         replies = seeded.slack.calls_to("response_url") + seeded.slack.calls_to("views.open")

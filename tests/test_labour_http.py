@@ -13,10 +13,12 @@ from slack_sdk.models.views import View
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.models import HiddenWorkReport
-from bot.privacy import pseudonym
+from bot.labour.service import Logged
+from bot.models import CreditReport, HiddenWorkReport
+from bot.privacy import week_pseudonym
 from bot.settings import Settings
-from tests import factories
+from tests import factories, stored
+from tests.conftest import PSEUDONYM_KEY
 from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
 
@@ -42,9 +44,8 @@ def app(settings: Settings, db: Database, slack: FakeSlack) -> Iterator[RunningA
         yield running
 
 
-def reports(db: Database) -> list[HiddenWorkReport]:
-    with db.session() as session:
-        return list(session.scalars(select(HiddenWorkReport).order_by(HiddenWorkReport.id)))
+def reports(db: Database) -> list[Logged]:
+    return stored.reports(db, PSEUDONYM_KEY.encode())
 
 
 def assert_valid_view(view: dict[str, Any], *, surface: str) -> None:
@@ -264,7 +265,9 @@ def test_the_form_stores_one_report_and_confirms_it_in_a_dm(app: RunningApp, db:
     assert submit(app, "UANNA", values) is None
     (row,) = reports(db)
     assert (row.category, row.minutes, row.tool, row.note, row.week) == ("cleanup", 90, "Copilot", "fixed <!channel> dates", "2026-W48")
-    assert (row.pseudonym, row.person_id) == (pseudonym(app.key, "UANNA"), None)
+    assert row.shared_with_manager is False
+    with db.session() as session:
+        assert session.scalars(select(HiddenWorkReport.pseudonym)).all() == [week_pseudonym(app.key, "2026-W48", "UANNA")]
     (confirmation,) = dms(slack, "UANNA")
     text = confirmation["text"] + json.dumps(confirmation["blocks"], ensure_ascii=False)
     assert "Logged 1 h 30 min of data cleanup" in text and "Tool: Copilot" in text
@@ -277,16 +280,19 @@ def test_show_to_my_manager_is_the_only_case_that_names_the_author(app: RunningA
     submit(app, "UANNA", form(share=True))
     assert "Shown to your manager" in json.dumps(dms(slack, "UANNA")[0]["blocks"])
     slash(app, "UANNA", "log 45m review")
-    assert [(r.shared_with_manager, r.person_id) for r in reports(db)] == [(False, None), (True, person_id), (False, None)]
+    assert [r.shared_with_manager for r in reports(db)] == [False, False, True]
+    assert stored.credit_people(db) == [person_id]
 
 
 def test_no_report_row_holds_the_slack_user_id(app: RunningApp, db: Database) -> None:
     factories.person(db, "UANNA")
     submit(app, "UANNA", form(share=True, note="checked the forecast"))
     slash(app, "UANNA", "log 45m review checked the draft")
-    for row in reports(db):
-        stored = " ".join(str(getattr(row, column.key)) for column in HiddenWorkReport.__table__.columns)
-        assert "UANNA" not in stored
+    with db.engine.connect() as connection:
+        for table in (HiddenWorkReport.__table__, CreditReport.__table__):
+            for row in connection.execute(select(table)):
+                assert "UANNA" not in repr(tuple(row))
+    assert len(reports(db)) == 2
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,11 @@ import bot.models  # noqa: F401  (registers every table on the metadata)
 from bot.cli import main
 from bot.db import Base, Database
 from bot.migrate import downgrade, upgrade
+from bot.privacy import pseudonym, week_pseudonym
+from bot.surveys.service import opened
 from tests.conftest import POSTGRES_URL
+
+OLD_KEY = b"migration-test-pseudonym-key"
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -265,14 +269,14 @@ def test_weeks_before_0008_are_released_with_what_was_shown_and_the_identifying_
                     "INSERT INTO responses (id, round_id, pseudonym, team_id, level, skipped, updated_at) "
                     "VALUES (:n, 1, :who, :t, 'lead', false, '2026-10-28 10:00:00')"
                 ),
-                {"n": n, "who": f"{n:064d}", "t": team_id},
+                {"n": n, "who": pseudonym(OLD_KEY, f"U{n}") if n != 7 else "9" * 64, "t": team_id},
             )
             connection.execute(
                 text("INSERT INTO answers (id, response_id, question_key, value) VALUES (:n, :n, 'capability', :v)"),
                 {"n": n, "v": 5 if team == "Board" else 3},
             )
 
-    upgrade(empty_database)
+    upgrade(empty_database, "0008")
 
     with empty_database.connect() as connection:
         figures = connection.execute(
@@ -286,6 +290,19 @@ def test_weeks_before_0008_are_released_with_what_was_shown_and_the_identifying_
         ("q:capability", "org", "", 7, 25.0),
     ]
     assert tuple(basis) == ("legacy", 5)
-    columns = {table: {c["name"] for c in inspect(empty_database).get_columns(table)} for table in ("responses", "deliveries", "hidden_work_reports")}
-    assert not {"team_id", "level", "updated_at", "created_at"} & set().union(*columns.values())
     assert not {"settled_weeks", "team_week_figures", "explainer_week_reach"} & tables(empty_database)
+
+    # 0009 seals what each person answered under their pseudonym for that week; someone no longer
+    # on the roster (the seventh row's pseudonym leads to nobody) gets a random one.
+    with pytest.raises(Exception, match="set PULSE_PSEUDONYM_KEY"):
+        upgrade(empty_database)
+    upgrade(empty_database, pseudonym_key=OLD_KEY.decode())
+    with empty_database.connect() as connection:
+        stored = {who: sealed for who, sealed in connection.execute(text("SELECT pseudonym, sealed FROM responses"))}
+    assert len(stored) == 7
+    for n in range(1, 7):
+        who = week_pseudonym(OLD_KEY, "2026-W44", f"U{n}")
+        assert opened(OLD_KEY, "2026-W44", who, stored[who]).answers == {"capability": 5.0 if n == 6 else 3.0}
+    columns = {table: {c["name"] for c in inspect(empty_database).get_columns(table)} for table in ("responses", "deliveries", "hidden_work_reports")}
+    assert not {"team_id", "level", "updated_at", "created_at", "skipped"} & set().union(*columns.values())
+    assert "answers" not in tables(empty_database)

@@ -15,10 +15,11 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.models import Answer, Person, Response
+from bot.models import Person, Response
 from bot.settings import Settings
 from bot.surveys.service import run_pulse_job
-from tests import factories
+from tests import factories, stored
+from tests.conftest import PSEUDONYM_KEY
 from tests.harness import RunningApp, running_app
 from tests.slack_requests import SignedSlack
 from tests.slack_server import FakeSlack
@@ -66,9 +67,12 @@ def message_text(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"], ensure_ascii=False)
 
 
-def answers(db: Database) -> list[tuple[str, float | None]]:
-    with db.session() as session:
-        return [(a.question_key, a.value) for a in session.scalars(select(Answer).order_by(Answer.question_key))]
+def answers(db: Database) -> list[tuple[str, float]]:
+    return stored.answers(db, PSEUDONYM_KEY.encode())
+
+
+def skipped(db: Database) -> list[bool]:
+    return [response.skipped for response in stored.responses(db, PSEUDONYM_KEY.encode())]
 
 
 def ephemeral_replies(slack: FakeSlack) -> list[str]:
@@ -128,12 +132,10 @@ def test_skip_this_week_then_answer_after_all(app: RunningApp, db: Database, sla
     with freeze_time("2026-11-24 09:05"):
         click(app, "UANNA", "pulse_skip")
         assert "You skipped this week" in message_text(dm(slack, "UANNA"))
-        with db.session() as session:
-            assert session.scalars(select(Response.skipped)).one() is True
+        assert skipped(db) == [True]
         click(app, "UANNA", "pulse_unskip")
         click(app, "UANNA", "pulse_answer:capability:2")
-    with db.session() as session:
-        assert session.scalars(select(Response.skipped)).one() is False
+    assert skipped(db) == [False]
     assert answers(db) == [("capability", 3.0)]
 
 
@@ -150,8 +152,8 @@ def test_the_comment_modal_saves_a_comment_and_the_message_says_so(
         response = app.requests.view_submission("UANNA", "pulse_comment_modal", values, private_metadata=modal["private_metadata"])
         app.settle()
     assert response.status == 200 and response.body in (b"", b"{}")
-    with db.session() as session:
-        assert session.scalars(select(Answer.text)).one() == "The checker needs a second pair of eyes."
+    [response] = stored.responses(db, PSEUDONYM_KEY.encode())
+    assert response.comment == "The checker needs a second pair of eyes."
     assert "Your comment is saved" in message_text(dm(slack, "UANNA"))
 
 
@@ -169,9 +171,8 @@ def test_an_empty_comment_neither_counts_as_a_response_nor_undoes_a_skip(
             response = app.requests.view_submission(user_id, "pulse_comment_modal", blank, private_metadata=round_id)
             assert response.status == 200
         app.settle()
-    with db.session() as session:
-        assert session.scalars(select(Response.skipped)).all() == [True]  # Ben's skip; nothing for Anna
-        assert session.scalar(select(func.count()).select_from(Answer)) == 0
+    assert skipped(db) == [True]  # Ben's skip; nothing for Anna
+    assert stored.answer_count(db, PSEUDONYM_KEY.encode()) == 0
     assert "You skipped this week" in message_text(dm(slack, "UBEN"))
 
 

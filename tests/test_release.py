@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import inspect, select, update
 
 from bot.db import Database
 from bot.demo import MemoryMessenger
 from bot.explainers.library import load_library
 from bot.labour.service import log_hidden_work
-from bot.models import HiddenWorkReport, Person, PulseRound, Release, ReleasedFigure, Rollout, RolloutTeam, Team
-from bot.privacy import pseudonym
+from bot.models import CreditReport, HiddenWorkReport, Person, PulseRound, Release, ReleasedFigure, Response, Rollout, RolloutTeam, Team
+from bot.privacy import week_pseudonym
 from bot.release.families import HIDDEN, LEVEL, ORG, PARTICIPATION, TEAM
 from bot.release.service import WeekRelease, final_at, release_week, released
 from bot.reports import readings
@@ -273,14 +274,17 @@ def test_6_a_dump_links_no_answer_to_a_person(org: Scenario, db: Database) -> No
     org.log(W48, "UA0", 45, "cleanup", share=True)
     org.release(W48)
     columns = {table: {c["name"] for c in inspect(db.engine).get_columns(table)}
-               for table in ("responses", "answers", "hidden_work_reports", "explainer_feedback", "deliveries")}
-    assert not {"team_id", "level", "updated_at", "created_at"} & set().union(*columns.values())
+               for table in ("responses", "hidden_work_reports", "explainer_feedback", "deliveries")}
+    assert not {"team_id", "level", "updated_at", "created_at", "skipped"} & set().union(*columns.values())
     with db.session() as session:
-        reports = session.execute(select(HiddenWorkReport.pseudonym, HiddenWorkReport.person_id)).all()
-    # The report shared for credit names its author, and so it does not carry the pseudonym
-    # that the author's anonymous report (and every answer) is filed under.
-    mine = pseudonym(KEY, "UA0")
-    assert sorted((who == mine, named is not None) for who, named in reports) == [(False, True), (True, False)]
+        anonymous = session.scalars(select(HiddenWorkReport.pseudonym)).all()
+        credit = session.scalars(select(CreditReport.person_id)).all()
+        pseudonyms = set(session.scalars(select(Response.pseudonym)))
+    # The report shared for credit is kept by name only; the anonymous one, like every answer, is
+    # under the week's pseudonym, which appears nowhere beside a name.
+    assert anonymous == [week_pseudonym(KEY, "2026-W48", "UA0")] and len(credit) == 1
+    assert pseudonyms == {week_pseudonym(KEY, "2026-W48", u) for u in org.team}
+    assert not pseudonyms & {week_pseudonym(KEY, "2026-W47", u) for u in org.team}  # nor next to another week's
     # No stored figure is about fewer than k people, nor lets a smaller group be worked out.
     with db.session() as session:
         assert min(session.scalars(select(ReleasedFigure.people))) >= org.k
@@ -429,3 +433,71 @@ def test_a_team_is_not_exported_when_the_organisation_less_it_is_a_team_of_two(
     # Sales (6) beside the organisation (8) would give Board's two answers away.
     assert [(r["group"], r["sent"], r["answered"]) for r in rows] == [("Organisation", "8", "8")]
     org.judge(W48, org.release(W48))
+
+
+# ---------------------------------------------------------------- a dump without the key
+
+
+def empty(db: Database) -> None:
+    """Every table emptied (ids start over), as for a database nobody has used."""
+    from sqlalchemy import text
+
+    from bot.db import Base
+
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(chr(34) + t.name + chr(34) for t in tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def dump(db: Database) -> dict[str, list[str]]:
+    """Every row of every table as a dump holder sees it, up to what may differ between two
+    dumps of the same facts: random ids, sealed values and the names pseudonyms go by."""
+    from bot.db import Base
+
+    hidden = {"sealed"}
+    renamed = {"pseudonym", "id"}
+    out: dict[str, list[str]] = {}
+    with db.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            random_ids = table.c.id.type.python_type is str if "id" in table.c else False
+            rows = []
+            for row in connection.execute(select(table)).mappings():
+                shown = {
+                    name: ("*" if name in hidden or (name in renamed and (name != "id" or random_ids)) else value)
+                    for name, value in row.items()
+                }
+                rows.append(repr(sorted(shown.items())))
+            out[table.name] = sorted(rows)
+    return out
+
+
+def swapped_history(db: Database, first: str, second: str) -> dict[str, list[str]]:
+    """Six people answer a week; `first` answers 1 early and logs two hours, `second` answers 5
+    later and logs half an hour. Released, then dumped."""
+    org = Scenario(db, behaviour())
+    org.people(team_of("A", "Sales", 6))
+    org.send(W48)
+    early, late = wednesday(W48) + dt.timedelta(hours=1), wednesday(W48) + dt.timedelta(hours=5)
+    org.answer(W48, first, {"capability": 0, "workload": 1}, at=early)
+    for user_id in ("UA2", "UA3", "UA4", "UA5"):
+        org.answer(W48, user_id, {"capability": 2, "workload": 2}, at=early + dt.timedelta(hours=2))
+    org.answer(W48, second, {"capability": 4, "workload": 3}, at=late)
+    log_hidden_work(db, KEY, first, minutes=120, category="validation", at=early)
+    log_hidden_work(db, KEY, second, minutes=30, category="validation", at=late)
+    org.release(W48)
+    return dump(db)
+
+
+def test_two_histories_that_swap_two_peoples_answers_and_times_leave_equal_dumps(db: Database) -> None:
+    # The clock the fan-out stamps its claims with is the same in both; the answers' times are not.
+    with freeze_time("2026-11-25 12:00"):
+        one = swapped_history(db, "UA0", "UA1")
+    empty(db)
+    with freeze_time("2026-11-25 12:00"):
+        other = swapped_history(db, "UA1", "UA0")
+    assert one == other
+    assert one["responses"] and one["released_figures"]  # the dump is not empty: there was something to swap

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.db import Database
 from bot.labour.service import log_hidden_work
-from bot.models import Answer, HiddenWorkReport, PulseRound, Response
+from bot.models import HiddenWorkReport, PulseRound, Response
 from bot.retention import run_retention_job
 from bot.slack.app import Services, make_services
 from bot.surveys.service import record_answer, record_comment, run_pulse_job
-from tests import factories
+from tests import factories, stored
 from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY, make_settings
 from tests.slack_server import FakeSlack
 
@@ -47,13 +47,13 @@ def test_old_answers_comments_and_notes_are_deleted_and_recent_ones_stay(service
     factories.person(db, "UANNA", tz="Europe/Berlin")
     answer_week(services, db, "2026-08-04")  # week 32: past 60 days by late November
     answer_week(services, db, "2026-11-17")  # week 47: kept
-    assert (count(db, Response), count(db, Answer), count(db, HiddenWorkReport)) == (2, 4, 2)
+    assert (count(db, Response), stored.answer_count(db, PSEUDONYM_KEY.encode()), count(db, HiddenWorkReport)) == (2, 4, 2)
     with freeze_time("2026-11-23 03:00"):
         first = run_retention_job(db, services.behaviour, services.key)
         second = run_retention_job(db, services.behaviour, services.key)
     assert (first.responses, first.hidden_work) == (1, 1)
     assert (second.responses, second.hidden_work) == (0, 0)
-    assert (count(db, Response), count(db, Answer), count(db, HiddenWorkReport)) == (1, 2, 1)
+    assert (count(db, Response), stored.answer_count(db, PSEUDONYM_KEY.encode()), count(db, HiddenWorkReport)) == (1, 2, 1)
     with db.session() as session:
         kept = session.scalars(select(PulseRound.week).join(Response, Response.round_id == PulseRound.id)).all()
     assert kept == ["2026-W47"]

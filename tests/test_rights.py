@@ -10,10 +10,11 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.models import Answer, HiddenWorkReport, Response
+from bot.models import HiddenWorkReport, Response
 from bot.settings import Settings
 from bot.surveys.service import run_pulse_job
-from tests import factories
+from tests import factories, stored
+from tests.conftest import PSEUDONYM_KEY
 from tests.blockkit import assert_valid_message
 from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
@@ -76,7 +77,7 @@ def test_forget_asks_first_then_deletes_only_the_callers_data(app: RunningApp, h
     assert done.params["text"] == (
         "Deleted 1 answer in 1 weekly pulse, 1 hidden-work report, 0 explainer ratings and 0 questions asked with your name."
     )
-    assert (count(db, Response), count(db, Answer), count(db, HiddenWorkReport)) == (1, 1, 1)
+    assert (count(db, Response), stored.answer_count(db, PSEUDONYM_KEY.encode()), count(db, HiddenWorkReport)) == (1, 1, 1)
     with freeze_time("2026-11-24 12:00"):
         after = json.dumps(slash(app, "UANNA", "mydata")["blocks"], ensure_ascii=False)
     assert "2026-W48 ·" not in after and "Pulses sent: 1" in after

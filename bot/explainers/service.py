@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import Database, upsert
+from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
     Claim,
     claim_rows,
@@ -42,7 +42,7 @@ from bot.models import (
     Team,
 )
 from bot.release.snapshot import snapshot_person
-from bot.privacy import large_enough, pseudonym
+from bot.privacy import explainer_pseudonym, large_enough, random_id, seal, unseal
 from bot.rollouts.service import weeks_since_go_live
 from bot.roster.service import enrolled_person
 from bot.settings import Behaviour
@@ -307,6 +307,16 @@ def _require_sent(session: Session, person: Person, explainer_key: str) -> None:
         raise UnknownExplainer("That explainer was not sent to you, so I can't record anything about it.")
 
 
+def _rating_context(explainer_key: str, who: str) -> str:
+    return f"explainer_feedback:{explainer_key}:{who}"
+
+
+def opened_rating(key: bytes, explainer_key: str, who: str, sealed: bytes) -> tuple[bool, bool]:
+    """(helpful now, helpful at the first rating) from a rating's sealed value."""
+    value = unseal(key, sealed, context=_rating_context(explainer_key, who))
+    return bool(value["helpful"]), bool(value["first_helpful"])
+
+
 def record_feedback(
     db: Database,
     key: bytes,
@@ -316,34 +326,48 @@ def record_feedback(
     *,
     at: dt.datetime | None = None,
 ) -> bool:
-    """Helpful or not, under the reader's pseudonym; a second click changes it, never adds a row."""
+    """Helpful or not, under the reader's pseudonym for the explainer; a second click changes it.
+
+    The first rating and its week are kept as they were: only they are ever released, so a change
+    updates what the reader sees, never a week's figure.
+    """
     at = at or now()
     with db.session() as session:
         person = enrolled_person(session, user_id)
         _require_sent(session, person, explainer_key)
+        who = explainer_pseudonym(key, explainer_key, user_id)
         first_week = str(IsoWeek.of(at.date()))
-        row = {
-            "explainer_key": explainer_key,
-            "pseudonym": pseudonym(key, user_id),
-            "helpful": helpful,
-            "first_week": first_week,
-            "first_helpful": helpful,
-        }
-        # A change updates what the reader sees, never the first rating, which alone is released.
-        upsert(session, ExplainerFeedback.__table__, [row], ["explainer_key", "pseudonym"], update=["helpful"])
-        snapshot_person(session, first_week, person)
+        first = seal(key, {"helpful": helpful, "first_helpful": helpful}, context=_rating_context(explainer_key, who))
+        inserted = session.execute(
+            conflict_insert(session, ExplainerFeedback)
+            .values(id=random_id(), explainer_key=explainer_key, pseudonym=who, first_week=first_week, sealed=first)
+            .on_conflict_do_nothing(index_elements=["explainer_key", "pseudonym"])
+            .returning(ExplainerFeedback.id)
+        ).scalar()
+        if inserted is not None:
+            snapshot_person(session, first_week, person)
+            return helpful
+        row = session.execute(
+            select(ExplainerFeedback.id, ExplainerFeedback.sealed)
+            .where(ExplainerFeedback.explainer_key == explainer_key, ExplainerFeedback.pseudonym == who)
+            .with_for_update()
+        ).one()
+        _, first_helpful = opened_rating(key, explainer_key, who, row.sealed)
+        sealed = seal(key, {"helpful": helpful, "first_helpful": first_helpful}, context=_rating_context(explainer_key, who))
+        session.execute(update(ExplainerFeedback).where(ExplainerFeedback.id == row.id).values(sealed=sealed))
     return helpful
 
 
 def feedback_given(db: Database, key: bytes, user_id: str, explainer_key: str) -> bool | None:
     """What this person said about the explainer so far (None: nothing yet)."""
+    who = explainer_pseudonym(key, explainer_key, user_id)
     with db.session() as session:
-        return session.scalar(
-            select(ExplainerFeedback.helpful).where(
-                ExplainerFeedback.explainer_key == explainer_key,
-                ExplainerFeedback.pseudonym == pseudonym(key, user_id),
+        sealed = session.scalar(
+            select(ExplainerFeedback.sealed).where(
+                ExplainerFeedback.explainer_key == explainer_key, ExplainerFeedback.pseudonym == who
             )
         )
+    return None if sealed is None else opened_rating(key, explainer_key, who, sealed)[0]
 
 
 # ---------------------------------------------------------------- questions for the council

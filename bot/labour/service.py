@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -30,10 +31,11 @@ from bot.models import (
     NOTE_MAX_CHARS,
     REPORT_MAX_MINUTES,
     WORK_CATEGORIES,
+    CreditReport,
     HiddenWorkReport,
     Person,
 )
-from bot.privacy import pseudonym
+from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_person
 from bot.roster.service import enrolled_person
 from bot.weeks import IsoWeek, local_now, now
@@ -41,7 +43,7 @@ from bot.weeks import IsoWeek, local_now, now
 log = logging.getLogger(__name__)
 
 REPORT_MIN_MINUTES = 1
-TOOL_MAX_CHARS: int = HiddenWorkReport.__table__.c.tool.type.length  # type: ignore[attr-defined]
+TOOL_MAX_CHARS: int = CreditReport.__table__.c.tool.type.length  # type: ignore[attr-defined]
 SUMMARY_WEEKS = 4
 _QUOTED = 30  # how much of an unknown word to quote back
 
@@ -131,22 +133,53 @@ def _local_week(person: Person, at: dt.datetime) -> IsoWeek:
     return IsoWeek.of(local_now(person.tz, at).date())
 
 
-def own_reports(who: str, person_id: int) -> ColumnElement[bool]:
-    """A person's reports: anonymous ones under their pseudonym, shared ones under their name.
-
-    A report shared for credit carries a random pseudonym of its own, so nothing in the table
-    ties the person's name to the pseudonym their anonymous reports and answers are filed under.
-    """
-    return or_(HiddenWorkReport.pseudonym == who, HiddenWorkReport.person_id == person_id)
+def _context(week: str, who: str) -> str:
+    return f"hidden_work_reports:{week}:{who}"
 
 
-def _week_minutes(session: Session, who: str, person_id: int, week: IsoWeek) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(HiddenWorkReport.minutes), 0)).where(
-            own_reports(who, person_id), HiddenWorkReport.week == str(week)
-        )
-    )
-    return int(total or 0)
+@dataclass(frozen=True)
+class Logged:
+    """One report, anonymous or shared: what the release and the person's own views read."""
+
+    week: str
+    category: str
+    minutes: int
+    tool: str | None
+    note: str | None
+    shared_with_manager: bool
+
+
+def opened_report(key: bytes, week: str, who: str, sealed: bytes) -> Logged:
+    value = unseal(key, sealed, context=_context(week, who))
+    return Logged(week, value["category"], int(value["minutes"]), value["tool"], value["note"], False)
+
+
+def own_reports(session: Session, key: bytes, user_id: str, person_id: int, weeks: Iterable[str]) -> list[Logged]:
+    """A person's reports of these weeks: the anonymous ones, found through each week's pseudonym,
+    and the ones they shared for credit, found by name. Shared first, then anonymous, by week."""
+    weeks = sorted(set(weeks))
+    shared = session.execute(
+        select(CreditReport.week, CreditReport.category, CreditReport.minutes, CreditReport.tool, CreditReport.note)
+        .where(CreditReport.person_id == person_id, CreditReport.week.in_(weeks))
+        .order_by(CreditReport.week, CreditReport.id)
+    ).all()
+    found = [Logged(w, c, m, t, n, True) for w, c, m, t, n in shared]
+    whose = {week_pseudonym(key, week, user_id): week for week in weeks}
+    if whose:
+        rows = session.execute(
+            select(HiddenWorkReport.week, HiddenWorkReport.pseudonym, HiddenWorkReport.sealed).where(
+                HiddenWorkReport.week.in_(weeks), HiddenWorkReport.pseudonym.in_(list(whose))
+            )
+        ).all()
+        found += [opened_report(key, week, who, sealed) for week, who, sealed in rows if whose.get(who) == week]
+    return sorted(found, key=lambda report: (report.week, not report.shared_with_manager))
+
+
+def report_weeks(session: Session) -> list[str]:
+    """Every week that holds any report: where a person's own may be (their pseudonym differs by week)."""
+    weeks = set(session.scalars(select(HiddenWorkReport.week).distinct()))
+    weeks |= set(session.scalars(select(CreditReport.week).distinct()))
+    return sorted(weeks)
 
 
 def log_hidden_work(
@@ -163,36 +196,31 @@ def log_hidden_work(
 ) -> LoggedWork:
     """Store one report, or nothing: every rule is checked before the first write.
 
-    `category` may be a key, a display name or an alias ("review", "spreadsheet").
+    `category` may be a key, a display name or an alias ("review", "spreadsheet"). A report shared
+    for credit is kept by name only; any other is sealed under the week's pseudonym.
     """
     report = _validated(minutes=minutes, category=category, tool=tool, note=note)
     at = at or now()
     with db.session() as session:
         person = enrolled_person(session, user_id)
-        who = pseudonym(key, user_id)
-        week = _local_week(person, at)
-        snapshot_person(session, str(week), person)
-        row = HiddenWorkReport(
-            pseudonym=secrets.token_hex(32) if share_with_manager else who,
-            week=str(week),
-            category=report.category,
-            minutes=report.minutes,
-            tool=report.tool,
-            note=report.note,
-            shared_with_manager=share_with_manager,
-            person_id=person.id if share_with_manager else None,
-        )
-        session.add(row)
+        week = str(_local_week(person, at))
+        snapshot_person(session, week, person)
+        if share_with_manager:
+            session.add(CreditReport(person_id=person.id, week=week, category=report.category, minutes=report.minutes,
+                                     tool=report.tool, note=report.note))
+        else:
+            who = week_pseudonym(key, week, user_id)
+            payload = {"category": report.category, "minutes": report.minutes, "tool": report.tool, "note": report.note}
+            session.add(HiddenWorkReport(id=random_id(), week=week, pseudonym=who, sealed=seal(key, payload, context=_context(week, who))))
         session.flush()
         logged = LoggedWork(
-            report_id=row.id,
-            week=str(week),
+            week=week,
             category=report.category,
             minutes=report.minutes,
             tool=report.tool,
             note=report.note,
             shared_with_manager=share_with_manager,
-            week_minutes=_week_minutes(session, who, person.id, week),
+            week_minutes=sum(r.minutes for r in own_reports(session, key, user_id, person.id, [week])),
         )
     # No log line here: a timestamped line per report would say who logged what, and when.
     return logged
@@ -208,32 +236,17 @@ def hidden_work_summary(
     at = at or now()
     with db.session() as session:
         person = enrolled_person(session, user_id)
-        who = pseudonym(key, user_id)
         week = _local_week(person, at)
-        return HiddenWorkSummary(
-            week=str(week),
-            by_category=_by_category(session, own_reports(who, person.id), week),
-            previous_weeks=_previous_weeks(session, own_reports(who, person.id), week, weeks),
-        )
-
-
-def _by_category(session: Session, own: ColumnElement[bool], week: IsoWeek) -> list[CategoryMinutes]:
-    rows = session.execute(
-        select(HiddenWorkReport.category, func.sum(HiddenWorkReport.minutes))
-        .where(own, HiddenWorkReport.week == str(week))
-        .group_by(HiddenWorkReport.category)
-    ).all()
-    minutes = {category: int(total) for category, total in rows}
-    return [CategoryMinutes(category, minutes[category]) for category in WORK_CATEGORIES if category in minutes]
-
-
-def _previous_weeks(session: Session, own: ColumnElement[bool], week: IsoWeek, weeks: int) -> list[WeekMinutes]:
-    earlier = [str(week.shifted(-n)) for n in range(1, weeks + 1)]
-    rows = session.execute(
-        select(HiddenWorkReport.week, func.sum(HiddenWorkReport.minutes))
-        .where(own, HiddenWorkReport.week.in_(earlier))
-        .group_by(HiddenWorkReport.week)
-    ).all()
-    minutes = {name: int(total) for name, total in rows}
-    return [WeekMinutes(name, minutes.get(name, 0)) for name in earlier]
-
+        earlier = [str(week.shifted(-n)) for n in range(1, weeks + 1)]
+        reports = own_reports(session, key, user_id, person.id, [str(week), *earlier])
+    by_category: dict[str, int] = defaultdict(int)
+    by_week: dict[str, int] = defaultdict(int)
+    for report in reports:
+        by_week[report.week] += report.minutes
+        if report.week == str(week):
+            by_category[report.category] += report.minutes
+    return HiddenWorkSummary(
+        week=str(week),
+        by_category=[CategoryMinutes(c, by_category[c]) for c in WORK_CATEGORIES if c in by_category],
+        previous_weeks=[WeekMinutes(name, by_week.get(name, 0)) for name in earlier],
+    )

@@ -11,7 +11,6 @@ from bot.labour.categories import category_name
 class LoggedWork:
     """A report just stored, with the person's total for its week (for the confirmation)."""
 
-    report_id: int
     week: str
     category: str
     minutes: int

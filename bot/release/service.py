@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select, union
+from sqlalchemy import delete, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from bot.db import Database, conflict_insert
@@ -33,6 +34,7 @@ from bot.models import (
     PulseRound,
     Release,
     ReleasedFigure,
+    Response,
     WeekRoster,
 )
 from bot.release.families import ORG, RULE_VERSION, TEAM, participation_figures, week_figures
@@ -77,8 +79,31 @@ def release_week(db: Database, key: bytes, week: str, min_size: int, *, at: dt.d
         figures = week_figures(gather(session, key, week), min_size)
         if figures:
             session.execute(insert(ReleasedFigure), [figure.row(week) for figure in figures])
+        _rewrite_in_random_order(session, week)
     log.info("release.week week=%s figures=%s", week, len(figures))
     return True
+
+
+def _rewrite_in_random_order(session: Session, week: str) -> None:
+    """Write the week's raw rows again, shuffled, in the release's transaction.
+
+    Until now they sat in the order they were written (PostgreSQL's heap and row versions keep
+    it), which follows when people answered; afterwards their place and their row versions say
+    only that the week was released. SQLite keeps them without rowids, in random-key order.
+    """
+    round_ids = select(PulseRound.id).where(PulseRound.week == week).scalar_subquery()
+    shuffle = secrets.SystemRandom().shuffle
+    for table, where in (
+        (Response.__table__, Response.round_id == round_ids),
+        (HiddenWorkReport.__table__, HiddenWorkReport.week == week),
+        (ExplainerFeedback.__table__, ExplainerFeedback.first_week == week),
+    ):
+        rows = [dict(row) for row in session.execute(select(table).where(where)).mappings()]
+        if not rows:
+            continue
+        shuffle(rows)
+        session.execute(delete(table).where(where))
+        session.execute(insert(table), rows)
 
 
 def release_due(db: Database, key: bytes, min_size: int, *, through: str, at: dt.datetime | None = None) -> list[str]:

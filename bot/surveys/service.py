@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.db import Database, upsert
+from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
     CLAIM_BATCH,
     CLAIM_LEASE,
@@ -36,14 +36,13 @@ from bot.messenger import MessageRef, Messenger
 from bot.models import (
     COMMENT_MAX_CHARS,
     PAUSED_UNTIL_RESUMED,
-    Answer,
     Delivery,
     Person,
     PulseRound,
     QuestionSet,
     Response,
 )
-from bot.privacy import pseudonym
+from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_everyone, snapshot_people, snapshot_person
 from bot.roster.service import enrolled_person
 from bot.settings import Behaviour, QuestionBank, Schedule
@@ -259,7 +258,7 @@ def _due_reminders(
                 round_id=delivery.round_id,
             )
             for delivery, user_id, tz in candidates
-            if pseudonym(key, user_id) not in answered[delivery.round_id]
+            if week_pseudonym(key, delivery.round.week, user_id) not in answered[delivery.round_id]
             and _reminder_due(behaviour.schedule, tz, at, force=force)
         ]
         rounds = {d.round_id: d.round for d, _, _ in candidates}
@@ -351,26 +350,48 @@ def blank_view(pulse_round: PulseRound) -> PulseView:
     )
 
 
-def _view(session: Session, pulse_round: PulseRound, who: str, at: dt.datetime) -> PulseView:
-    response = session.scalar(select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who))
+@dataclass
+class Answered:
+    """What one person answered in one round, as sealed in their response."""
+
+    answers: dict[str, float] = field(default_factory=dict)
+    comment: str | None = None
+    skipped: bool = False
+
+    def payload(self) -> dict[str, object]:
+        return {"answers": self.answers, "comment": self.comment, "skipped": self.skipped}
+
+
+def _context(week: str, who: str) -> str:
+    return f"responses:{week}:{who}"
+
+
+def opened(key: bytes, week: str, who: str, sealed: bytes) -> Answered:
+    """A response's sealed value, opened (the release and `/pulse mydata` read it the same way)."""
+    value = unseal(key, sealed, context=_context(week, who))
+    return Answered({k: float(v) for k, v in value["answers"].items()}, value["comment"], bool(value["skipped"]))
+
+
+def _sealed(key: bytes, week: str, who: str, answered: Answered) -> bytes:
+    return seal(key, answered.payload(), context=_context(week, who))
+
+
+def _view(session: Session, key: bytes, pulse_round: PulseRound, who: str, at: dt.datetime) -> PulseView:
+    sealed = session.scalar(select(Response.sealed).where(Response.round_id == pulse_round.id, Response.pseudonym == who))
     base = blank_view(pulse_round)
     closed = pulse_round.closes_at <= at
-    if response is None:
+    if sealed is None:
         return PulseView(**{**base.__dict__, "closed": closed})
+    answered = opened(key, pulse_round.week, who, sealed)
     chosen: dict[str, int] = {}
-    comment = None
-    by_key = {q.key: q for q in base.questions}
-    for answer in response.answers:
-        question = by_key.get(answer.question_key)
-        if question is None:
-            continue
-        if answer.text is not None:
-            comment = answer.text
-            continue
+    for question in base.questions:
+        value = answered.answers.get(question.key)
         for index, option in enumerate(question.options):
-            if option.value == answer.value:
+            if value is not None and option.value == value:
                 chosen[question.key] = index
-    return PulseView(**{**base.__dict__, "chosen": chosen, "comment": comment, "skipped": response.skipped, "closed": closed})
+    return PulseView(
+        **{**base.__dict__, "chosen": chosen, "comment": answered.comment, "skipped": answered.skipped, "closed": closed}
+    )
 
 
 def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
@@ -380,16 +401,28 @@ def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
     return pulse_round
 
 
-def _response(session: Session, pulse_round: PulseRound, person: Person, who: str, at: dt.datetime) -> Response:
-    """The person's response row for the round, created once even when two clicks race."""
+def _change(
+    session: Session, key: bytes, pulse_round: PulseRound, person: Person, who: str, change: Callable[[Answered], None]
+) -> None:
+    """Apply `change` to the person's response, created once even when two clicks race.
+
+    The insert comes first: on SQLite it takes the database's write lock, on PostgreSQL a racing
+    insert waits for it, and the row is then read locked (FOR UPDATE), so two clicks of one person
+    are applied one after the other and neither is lost.
+    """
     snapshot_person(session, pulse_round.week, person)
-    upsert(
-        session,
-        Response.__table__,
-        [{"round_id": pulse_round.id, "pseudonym": who, "skipped": False}],
-        ["round_id", "pseudonym"],
+    statement = conflict_insert(session, Response).values(
+        id=random_id(), round_id=pulse_round.id, pseudonym=who, sealed=_sealed(key, pulse_round.week, who, Answered())
     )
-    return session.scalars(select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)).one()
+    session.execute(statement.on_conflict_do_nothing(index_elements=["round_id", "pseudonym"]))
+    row = session.execute(
+        select(Response.id, Response.sealed)
+        .where(Response.round_id == pulse_round.id, Response.pseudonym == who)
+        .with_for_update()
+    ).one()
+    answered = opened(key, pulse_round.week, who, row.sealed)
+    change(answered)
+    session.execute(update(Response).where(Response.id == row.id).values(sealed=_sealed(key, pulse_round.week, who, answered)))
 
 
 def record_answer(
@@ -410,19 +443,15 @@ def record_answer(
         question = next((q for q in thaw(pulse_round.question_set.questions) if q.key == question_key), None)
         if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
             raise InvalidAnswer("That answer does not belong to this pulse.")
-        who = pseudonym(key, user_id)
-        response = _response(session, pulse_round, person, who, at)
-        response.skipped = False
+        who = week_pseudonym(key, pulse_round.week, user_id)
         value = question.options[option_index].value
-        upsert(
-            session,
-            Answer.__table__,
-            [{"response_id": response.id, "question_key": question.key, "value": value, "text": None}],
-            ["response_id", "question_key"],
-            update=["value"],
-        )
-        session.expire(response, ["answers"])
-        return _view(session, pulse_round, who, at)
+
+        def answer(answered: Answered) -> None:
+            answered.answers[question.key] = float(value)
+            answered.skipped = False
+
+        _change(session, key, pulse_round, person, who, answer)
+        return _view(session, key, pulse_round, who, at)
 
 
 def record_comment(
@@ -436,27 +465,23 @@ def record_comment(
     with db.session() as session:
         person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
-        question = next((q for q in thaw(pulse_round.question_set.questions) if q.kind == "text"), None)
-        if question is None:
+        if not any(q.kind == "text" for q in thaw(pulse_round.question_set.questions)):
             raise InvalidAnswer("This pulse has no comment question.")
-        who = pseudonym(key, user_id)
-        if text:
-            response = _response(session, pulse_round, person, who, at)
-            response.skipped = False
-        else:
-            # Clearing a comment is no answer: it neither counts the person as responding nor
-            # undoes a skipped week.
-            response = session.scalar(
-                select(Response).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
-            )
-            if response is None:
-                return _view(session, pulse_round, who, at)
-        session.execute(delete(Answer).where(Answer.response_id == response.id, Answer.question_key == question.key))
-        if text:
-            session.add(Answer(response_id=response.id, question_key=question.key, text=text))
-        session.flush()
-        session.expire(response, ["answers"])
-        return _view(session, pulse_round, who, at)
+        who = week_pseudonym(key, pulse_round.week, user_id)
+        exists_already = session.scalar(
+            select(Response.id).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
+        )
+        # Clearing a comment is no answer: it neither counts the person as responding nor undoes
+        # a skipped week.
+        if text or exists_already is not None:
+
+            def comment(answered: Answered) -> None:
+                answered.comment = text or None
+                if text:
+                    answered.skipped = False
+
+            _change(session, key, pulse_round, person, who, comment)
+        return _view(session, key, pulse_round, who, at)
 
 
 def skip_week(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None) -> PulseView:
@@ -465,13 +490,13 @@ def skip_week(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.d
     with db.session() as session:
         person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
-        who = pseudonym(key, user_id)
-        response = _response(session, pulse_round, person, who, at)
-        response.skipped = True
-        session.execute(delete(Answer).where(Answer.response_id == response.id))
-        session.flush()
-        session.expire(response, ["answers"])
-        return _view(session, pulse_round, who, at)
+        who = week_pseudonym(key, pulse_round.week, user_id)
+
+        def skip(answered: Answered) -> None:
+            answered.answers, answered.comment, answered.skipped = {}, None, True
+
+        _change(session, key, pulse_round, person, who, skip)
+        return _view(session, key, pulse_round, who, at)
 
 
 def answer_after_all(
@@ -480,20 +505,24 @@ def answer_after_all(
     """Undo a skip, so the pulse shows its questions again."""
     at = at or now()
     with db.session() as session:
-        enrolled_person(session, user_id)
+        person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
-        who = pseudonym(key, user_id)
-        session.execute(
-            update(Response).where(Response.round_id == round_id, Response.pseudonym == who).values(skipped=False)
-        )
-        return _view(session, pulse_round, who, at)
+        who = week_pseudonym(key, pulse_round.week, user_id)
+        if session.scalar(select(Response.id).where(Response.round_id == round_id, Response.pseudonym == who)) is not None:
+
+            def unskip(answered: Answered) -> None:
+                answered.skipped = False
+
+            _change(session, key, pulse_round, person, who, unskip)
+        return _view(session, key, pulse_round, who, at)
 
 
 def pulse_for(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.datetime | None = None) -> PulseView:
     at = at or now()
     with db.session() as session:
         enrolled_person(session, user_id)
-        return _view(session, _round(session, round_id), pseudonym(key, user_id), at)
+        pulse_round = _round(session, round_id)
+        return _view(session, key, pulse_round, week_pseudonym(key, pulse_round.week, user_id), at)
 
 
 def delivery_message(db: Database, user_id: str, round_id: int) -> MessageRef | None:
@@ -559,7 +588,7 @@ def week_status(
                 select(Delivery).where(Delivery.round_id == pulse_round.id, Delivery.person_id == person.id)
             )
         if pulse_round is not None and delivery is not None and delivery.status == "sent":
-            view = _view(session, pulse_round, pseudonym(key, user_id), at)
+            view = _view(session, key, pulse_round, week_pseudonym(key, pulse_round.week, user_id), at)
             return WeekStatus(enrolled=True, week=str(week), paused_until=paused, pulse=view, sent=True, tz=person.tz)
         expected = local_instant(person.tz, week.day(behaviour.schedule.pulse_day), behaviour.schedule.pulse_time)
         return WeekStatus(enrolled=True, week=str(week), paused_until=paused, expected_at=expected, tz=person.tz)

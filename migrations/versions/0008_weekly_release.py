@@ -7,7 +7,7 @@ each figure kept only where it passes the new rule, nothing new. Weeks still ope
 from their deliveries and the current roster, and are released normally when they close.
 
 Then what let a dump or a recount identify people goes: the team, level and time columns of
-responses, hidden-work reports and explainer ratings, the team of deliveries, the pseudonym beside
+hidden-work reports and explainer ratings (responses lose theirs in 0009), the team of deliveries, the pseudonym beside
 the name on reports shared for credit, and the kept per-team figures of settled weeks (raw sums,
 for teams of one too). Older backups still hold them.
 
@@ -174,12 +174,8 @@ def _drop_what_leaks() -> None:
     op.drop_table('explainer_week_reach')
     op.drop_table('team_week_figures')
     op.drop_table('settled_weeks')
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.drop_index('ix_responses_round_team')
-        batch_op.drop_constraint('fk_responses_team_id_teams', type_='foreignkey')
-        batch_op.drop_column('team_id')
-        batch_op.drop_column('level')
-        batch_op.drop_column('updated_at')
+    # Responses lose theirs in 0009, which builds the table anew: rebuilding it here would, on
+    # SQLite, drop the old table under its answers, and their foreign key would delete them.
     with op.batch_alter_table('hidden_work_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_hidden_work_reports_week_team')
         batch_op.drop_constraint('fk_hidden_work_reports_team_id_teams', type_='foreignkey')
@@ -236,7 +232,6 @@ def downgrade() -> None:
     with op.batch_alter_table('hidden_work_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_hidden_work_reports_week')
     _restore_columns('hidden_work_reports', 'created_at', ('ix_hidden_work_reports_week_team', ['week', 'team_id']))
-    _restore_columns('responses', 'updated_at', ('ix_responses_round_team', ['round_id', 'team_id']))
     with op.batch_alter_table('explainer_feedback', schema=None) as batch_op:
         batch_op.drop_index('ix_explainer_feedback_first_week')
         batch_op.drop_constraint(batch_op.f('ck_explainer_feedback_first_week_is_iso'), type_='check')
