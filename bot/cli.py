@@ -258,7 +258,7 @@ def jobs() -> None:
 
 
 @jobs.command("run")
-@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers", "digest", "retention"]))
+@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers", "digest", "questions", "retention"]))
 @click.option("--force", is_flag=True, help="Ignore the day and time of day the schedule would wait for.")
 @click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to run for, e.g. 2026-W48.")
 def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:

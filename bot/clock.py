@@ -67,6 +67,13 @@ def digest_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobRes
     return post_digest(context.db, context.messenger, settings, build, force=force, week=week)
 
 
+def questions_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    settings = context.settings
+    return explainers.run_question_batch(
+        context.db, context.messenger, settings.pulse_council_channel, settings.explainers, settings.behaviour, force=force
+    )
+
+
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.retention import run_retention_job
 
@@ -78,6 +85,7 @@ JOBS: dict[str, Job] = {
     "reminders": reminders_job,
     "explainers": explainers_job,
     "digest": digest_job,
+    "questions": questions_job,
     "retention": retention_job,
 }
 

@@ -332,7 +332,12 @@ QUESTION_MAX_CHARS = 1000
 
 
 class ExplainerQuestion(Base):
-    """A question an explainer raised, posted to the council: anonymous unless the asker chose."""
+    """A question an explainer raised, for the council: anonymous unless the asker chose.
+
+    It keeps its ISO week, not its time. An anonymous one waits for the daily batch
+    (`message_ts` empty until it is posted), so neither the database nor the channel says when
+    it was asked; a named one is posted at once.
+    """
 
     __tablename__ = "explainer_questions"
 
@@ -340,14 +345,23 @@ class ExplainerQuestion(Base):
     explainer_key: Mapped[str] = mapped_column(String(60))
     text: Mapped[str] = mapped_column(Text)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    week: Mapped[str] = mapped_column(String(8))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         CheckConstraint(f"length(text) BETWEEN 1 AND {QUESTION_MAX_CHARS}", name="text_length"),
-        Index("ix_explainer_questions_asked_at", "asked_at"),
+        CheckConstraint("week LIKE '____-W__'", name="week_is_iso"),
+        Index("ix_explainer_questions_week", "week"),
     )
+
+
+class QuestionBatch(Base):
+    """That the day's batch of anonymous questions was posted: once a day, however often it runs."""
+
+    __tablename__ = "question_batches"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 # ---------------------------------------------------------------- council digest

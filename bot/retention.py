@@ -58,9 +58,8 @@ def run_retention_job(db: Database, behaviour: Behaviour, key: bytes, *, at: dt.
         responses = session.execute(delete(Response).where(Response.round_id.in_(old_rounds))).rowcount
         hidden = session.execute(delete(HiddenWorkReport).where(HiddenWorkReport.week < last_kept)).rowcount
         hidden += session.execute(delete(CreditReport).where(CreditReport.week < last_kept)).rowcount
-        instant = dt.datetime.combine(cutoff, dt.time(0), tzinfo=dt.timezone.utc)
         feedback = session.execute(delete(ExplainerFeedback).where(ExplainerFeedback.first_week < last_kept)).rowcount
-        questions = session.execute(delete(ExplainerQuestion).where(ExplainerQuestion.asked_at < instant)).rowcount
+        questions = session.execute(delete(ExplainerQuestion).where(ExplainerQuestion.week < last_kept)).rowcount
     run = RetentionRun(cutoff, int(responses or 0), int(hidden or 0), int(feedback or 0), int(questions or 0))
     log.info("retention.run cutoff=%s responses=%s hidden=%s", cutoff, run.responses, run.hidden_work)
     return run

@@ -512,7 +512,54 @@ def test_an_unnamed_question_about_an_explainer_few_received_is_refused(
     tick(services, f"{THURSDAY} 10:00")  # a fifth person gets it: now no one stands out
     receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
                                    named=False, min_group=services.min_group)
-    assert receipt.posted and receipt.question.anonymous
+    assert receipt.queued and receipt.question.anonymous and not receipt.posted
+
+
+def batch(services: Services, when: str, **kwargs: object) -> service.QuestionBatchRun:
+    with freeze_time(when):
+        return service.run_question_batch(
+            services.db, services.messenger, "CCOUNCIL", services.settings.explainers, services.behaviour, **kwargs  # type: ignore[arg-type]
+        )
+
+
+def council_posts(slack: FakeSlack) -> list[str]:
+    return [c.params["text"] for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "CCOUNCIL"]
+
+
+def test_anonymous_questions_go_to_the_council_together_once_a_day(services: Services, db: Database, slack: FakeSlack) -> None:
+    sent_to(services, db, "UANNA", *COLLEAGUES)
+    with freeze_time(f"{THURSDAY} 11:00"):
+        for asker, text in (("UANNA", "Why us?"), ("UBEN", "Who checks?")):
+            receipt = service.ask_question(db, services.messenger, "CCOUNCIL", asker, "what-changes-at-go-live", text,
+                                           named=False, min_group=services.min_group)
+            assert receipt.queued
+    slack.reset_calls()
+    assert batch(services, f"{THURSDAY} 13:59").summary() == "questions: no batch (not due yet today)"
+    assert council_posts(slack) == []
+    assert batch(services, f"{THURSDAY} 14:00").summary() == "questions 2026-11-26: posted 2, held 0, failed 0"
+    assert len(council_posts(slack)) == 2 and all(text.startswith("Someone asked") for text in council_posts(slack))
+    # A second run that day, or a second clock, posts nothing again.
+    assert batch(services, f"{THURSDAY} 18:00").summary() == "questions: no batch (already posted today)"
+    assert len(council_posts(slack)) == 2
+    with db.session() as session:
+        assert [q.week for q in session.scalars(select(ExplainerQuestion))] == ["2026-W48", "2026-W48"]
+
+
+def test_an_anonymous_question_waits_while_too_few_still_hold_its_explainer(
+    services: Services, db: Database, slack: FakeSlack
+) -> None:
+    sent_to(services, db, "UANNA", *COLLEAGUES)
+    with freeze_time(f"{THURSDAY} 11:00"):
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                             named=False, min_group=services.min_group)
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == COLLEAGUES[0]).values(active=False))
+    slack.reset_calls()
+    assert batch(services, f"{THURSDAY} 14:00").summary() == "questions 2026-11-26: posted 0, held 1, failed 0"
+    assert council_posts(slack) == []
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == COLLEAGUES[0]).values(active=True))
+    assert batch(services, "2026-11-27 14:00").posted == 1
 
 
 def test_recipients_who_have_left_do_not_count_towards_an_anonymous_question(
@@ -569,19 +616,22 @@ def test_a_question_without_a_council_channel_is_refused_not_lost(services: Serv
         assert session.scalar(select(func.count()).select_from(ExplainerQuestion)) == 0
 
 
-def test_a_question_slack_will_not_post_is_still_stored_for_the_digest(
+def test_a_question_slack_will_not_post_is_kept_and_the_next_batch_posts_it(
     services: Services, db: Database, slack: FakeSlack
 ) -> None:
     sent_to(services, db, "UANNA", *COLLEAGUES)
     slack.fail("chat.postMessage", error="channel_not_found")
-    receipt = service.ask_question(
-        db, services.messenger, "CGONE", "UANNA", "what-changes-at-go-live", " Who checks the drafts? ", named=False,
-        min_group=services.min_group,
-    )
-    assert receipt.posted is False and receipt.question.anonymous
+    with freeze_time(f"{THURSDAY} 11:00"):
+        receipt = service.ask_question(
+            db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", " Who checks the drafts? ", named=True,
+            min_group=services.min_group,
+        )
+    assert receipt.posted is False and not receipt.queued
     with db.session() as session:
         row = session.scalars(select(ExplainerQuestion)).one()
-    assert (row.text, row.person_id, row.message_ts) == ("Who checks the drafts?", None, None)
+    assert (row.text, row.person_id is not None, row.message_ts) == ("Who checks the drafts?", True, None)
+    assert batch(services, f"{THURSDAY} 14:00").posted == 1
+    assert council_posts(slack)[-1].startswith("<@UANNA> asked")
 
 
 def test_question_text_never_reaches_the_logs(services: Services, db: Database, caplog: pytest.LogCaptureFixture) -> None:

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy import func, select
 
+from bot.clock import JobContext, run_job
 from bot.db import Database
 from bot.explainers.library import Explainer, load_library
 from bot.explainers.service import run_explainer_job
@@ -258,10 +259,19 @@ def test_the_question_button_opens_a_modal_with_the_name_unticked(app: RunningAp
     assert named["element"]["options"][0]["text"]["text"] == "Include my name"
 
 
-def test_an_anonymous_question_reaches_the_council_without_a_name(app: RunningApp, db: Database, slack: FakeSlack) -> None:
+def test_an_anonymous_question_reaches_the_council_without_a_name_in_the_daily_batch(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
     go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     assert ask(app, "UANNA", "  Who checks the drafts before they go out?  ") is None
+    assert "CCOUNCIL" not in slack.messages  # not at once: its time would point at who asked
+    confirmation = dm(slack, "UANNA", 1)
+    assert_valid_blocks(confirmation["blocks"], surface="message")
+    assert "saved without your name" in as_text(confirmation["blocks"]) and "once a day" in as_text(confirmation["blocks"])
+    with freeze_time("2026-11-26 14:00"):
+        run = run_job("questions", JobContext(app.settings, app.db, app.services.messenger))
+    assert run.summary() == "questions 2026-11-26: posted 1, held 0, failed 0"
     [post] = slack.messages["CCOUNCIL"]
     assert_valid_blocks(post["blocks"], surface="message")
     shown = as_text(post["blocks"]) + post["text"] + json.dumps(post.get("metadata"))
@@ -270,10 +280,7 @@ def test_an_anonymous_question_reaches_the_council_without_a_name(app: RunningAp
     assert "UANNA" not in shown and "Sales" not in shown and "experienced" not in shown
     [row] = questions(db)
     assert (row.text, row.person_id, row.explainer_key) == ("Who checks the drafts before they go out?", None, GO_LIVE_EXPLAINER)
-    assert (row.channel_id, row.message_ts) == ("CCOUNCIL", post["ts"])
-    confirmation = dm(slack, "UANNA", 1)
-    assert_valid_blocks(confirmation["blocks"], surface="message")
-    assert "sent to the performance council anonymously" in as_text(confirmation["blocks"])
+    assert (row.channel_id, row.message_ts, row.week) == ("CCOUNCIL", post["ts"], "2026-W48")
 
 
 def test_an_unnamed_question_about_an_explainer_few_received_asks_for_a_name_in_the_modal(
@@ -304,6 +311,8 @@ def test_question_text_is_escaped_so_it_cannot_ping_the_channel(app: RunningApp,
     go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     ask(app, "UANNA", "<!channel> why is R&D first?\n<https://evil.example|click>")
+    with freeze_time("2026-11-26 14:00"):
+        run_job("questions", JobContext(app.settings, app.db, app.services.messenger))
     shown = as_text(slack.messages["CCOUNCIL"][0]["blocks"])
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown and "R&amp;D" in shown
     assert questions(db)[0].text.startswith("<!channel> why")  # stored as written
@@ -338,11 +347,11 @@ def test_a_question_slack_cannot_post_is_kept_and_the_asker_told(app: RunningApp
     go_live(db, "UANNA", *COLLEAGUES)
     send_explainers(app)
     slack.fail("chat.postMessage", error="not_in_channel")
-    ask(app, "UANNA", "Who decides on a pause?")
+    ask(app, "UANNA", "Who decides on a pause?", named=True)
     [row] = questions(db)
     assert row.message_ts is None
     confirmation = dm(slack, "UANNA", 1)
-    assert "is saved" in as_text(confirmation["blocks"]) and "weekly digest" in as_text(confirmation["blocks"])
+    assert "is saved" in as_text(confirmation["blocks"]) and "next daily batch" in as_text(confirmation["blocks"])
 
 
 def test_question_text_never_reaches_the_logs(app: RunningApp, db: Database, caplog: pytest.LogCaptureFixture) -> None:

@@ -36,6 +36,7 @@ from bot.models import (
     ExplainerDelivery,
     ExplainerFeedback,
     ExplainerQuestion,
+    QuestionBatch,
     Person,
     Rollout,
     RolloutTeam,
@@ -46,7 +47,7 @@ from bot.privacy import explainer_pseudonym, large_enough, random_id, seal, unse
 from bot.rollouts.service import weeks_since_go_live
 from bot.roster.service import enrolled_person
 from bot.settings import Behaviour
-from bot.weeks import IsoWeek, local_now, now
+from bot.weeks import IsoWeek, local_instant, local_now, now
 
 log = logging.getLogger(__name__)
 
@@ -428,24 +429,25 @@ def ask_question(
     title: str | None = None,
     at: dt.datetime | None = None,
 ) -> QuestionReceipt:
-    """Store the question, then post it to the council: anonymous unless the asker chose otherwise.
+    """Store the question; post it to the council now if named, else in the next daily batch.
 
-    It is stored first, so a question Slack refuses to post is not lost: the digest lists it.
-    Only a named question records who asked, and a question can go unnamed only about an explainer
-    sent to at least `min_group` people.
+    It is stored first, so a question Slack refuses to post is not lost: the next batch retries
+    it. Only a named question records who asked, and a question can go unnamed only about an
+    explainer still held by at least `min_group` enrolled people (checked again at posting).
+    Posting anonymous questions together once a day is what keeps their timing from pointing at
+    whoever had just received the explainer; the question keeps its week, not its time.
     """
     at = at or now()
     text = check_question(text)
     if not council_channel:
         raise NoCouncilChannel(NO_COUNCIL_CHANNEL)
+    week = str(IsoWeek.of(at.date()))
     with db.session() as session:
         person = enrolled_person(session, user_id)
         _require_sent(session, person, explainer_key)
         if not named:
             _require_anonymity_possible(session, explainer_key, min_group)
-        row = ExplainerQuestion(
-            explainer_key=explainer_key, text=text, person_id=person.id if named else None, asked_at=at
-        )
+        row = ExplainerQuestion(explainer_key=explainer_key, text=text, person_id=person.id if named else None, week=week)
         session.add(row)
         session.flush()
         question_id = row.id
@@ -454,19 +456,105 @@ def ask_question(
         explainer_key=explainer_key,
         explainer_title=title or explainer_key,
         text=text,
-        asked_at=at,
+        week=week,
         asker=user_id if named else None,
     )
+    if not named:
+        return QuestionReceipt(question, posted=False, queued=True)
+    posted = _post_question(db, messenger, council_channel, question)
+    return QuestionReceipt(question, posted=posted)
+
+
+def _post_question(db: Database, messenger: Messenger, channel: str, question: CouncilQuestion) -> bool:
     try:
-        ref = messenger.post_question(council_channel, question)
+        ref = messenger.post_question(channel, question)
     except DeliveryFailed as failure:
-        log.warning("explainers.question_not_posted question=%s reason=%s", question_id, failure.reason)
-        return QuestionReceipt(question, posted=False)
+        log.warning("explainers.question_not_posted question=%s reason=%s", question.question_id, failure.reason)
+        return False
     with db.session() as session:
         session.execute(
             update(ExplainerQuestion)
-            .where(ExplainerQuestion.id == question_id)
+            .where(ExplainerQuestion.id == question.question_id)
             .values(channel_id=ref.channel, message_ts=ref.ts)
         )
-    log.info("explainers.question_posted question=%s explainer=%s named=%s", question_id, explainer_key, named)
-    return QuestionReceipt(question, posted=True)
+    return True
+
+
+@dataclass
+class QuestionBatchRun:
+    day: dt.date | None = None
+    posted: int = 0
+    held: int = 0  # anonymous, about an explainer fewer than the minimum still hold
+    failed: int = 0
+    reason: str = ""
+
+    def summary(self) -> str:
+        if self.day is None:
+            return f"questions: no batch ({self.reason})"
+        return f"questions {self.day}: posted {self.posted}, held {self.held}, failed {self.failed}"
+
+
+def run_question_batch(
+    db: Database,
+    messenger: Messenger,
+    council_channel: str | None,
+    library: Library,
+    behaviour: Behaviour,
+    *,
+    at: dt.datetime | None = None,
+    force: bool = False,
+) -> QuestionBatchRun:
+    """Post the questions waiting for the council, once a day at the digest's time of day.
+
+    The day is claimed first, so a second run (or clock) that day posts nothing; a question that
+    could not go (Slack refused, or its explainer is held by too few people now) waits for the
+    next day's batch.
+    """
+    at = at or now()
+    schedule = behaviour.schedule
+    local = local_now(schedule.digest_timezone, at)
+    if not force and local < local_instant(schedule.digest_timezone, local.date(), schedule.digest_time):
+        return QuestionBatchRun(reason="not due yet today")
+    if not council_channel:
+        return QuestionBatchRun(reason="PULSE_COUNCIL_CHANNEL is not set")
+    with db.session() as session:
+        claimed = session.execute(
+            conflict_insert(session, QuestionBatch)
+            .values(day=local.date())
+            .on_conflict_do_nothing(index_elements=["day"])
+            .returning(QuestionBatch.day)
+        ).scalar()
+        if claimed is None:
+            return QuestionBatchRun(reason="already posted today")
+        waiting = session.scalars(
+            select(ExplainerQuestion).where(ExplainerQuestion.message_ts.is_(None)).order_by(ExplainerQuestion.explainer_key, ExplainerQuestion.id)
+        ).all()
+        named = {q.person_id for q in waiting if q.person_id is not None}
+        askers: dict[int | None, str] = {}
+        if named:
+            askers = {pid: user for pid, user in session.execute(select(Person.id, Person.slack_user_id).where(Person.id.in_(named)))}
+        ready: list[CouncilQuestion] = []
+        run = QuestionBatchRun(day=local.date())
+        for question in waiting:
+            if question.person_id is None:
+                try:
+                    _require_anonymity_possible(session, question.explainer_key, behaviour.min_group_size)
+                except TraceableQuestion:
+                    run.held += 1
+                    continue
+            explainer = library.get(question.explainer_key)
+            ready.append(CouncilQuestion(
+                question_id=question.id,
+                explainer_key=question.explainer_key,
+                explainer_title=explainer.title if explainer is not None else question.explainer_key,
+                text=question.text,
+                week=question.week,
+                asker=askers.get(question.person_id),
+            ))
+    for question in ready:
+        if _post_question(db, messenger, council_channel, question):
+            run.posted += 1
+        else:
+            run.failed += 1
+    log.info("questions.batch day=%s posted=%s held=%s failed=%s", run.day, run.posted, run.held, run.failed)
+    return run

@@ -24,7 +24,7 @@ class CouncilQuestion:
     explainer_key: str
     explainer_title: str
     text: str
-    asked_at: dt.datetime
+    week: str  # the ISO week it was asked in: its time is not kept
     asker: str | None = None
 
     @property
@@ -38,3 +38,4 @@ class QuestionReceipt:
 
     question: CouncilQuestion
     posted: bool
+    queued: bool = False  # anonymous: it goes out with the next daily batch

@@ -221,11 +221,6 @@ def _explainers(db: Database, library: Library, week: IsoWeek, min_size: int) ->
 
 
 def _open_questions(db: Database, week: IsoWeek) -> int:
-    starts, ends = round_closes_at(week.shifted(-1)), round_closes_at(week)
     with db.session() as session:
-        return session.scalar(
-            select(func.count()).select_from(ExplainerQuestion).where(
-                ExplainerQuestion.asked_at >= starts, ExplainerQuestion.asked_at < ends
-            )
-        ) or 0
+        return session.scalar(select(func.count()).select_from(ExplainerQuestion).where(ExplainerQuestion.week == str(week))) or 0
 

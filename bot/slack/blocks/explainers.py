@@ -234,7 +234,7 @@ def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
     if question.anonymous:
         note = "Asked anonymously: Rollout Pulse does not record who asked."
     else:
-        note = f"Asked with their name, by their choice, {slack_date(question.asked_at)}."
+        note = f"Asked with their name, by their choice, in {question.week}."
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=heading)),
         *sections(_quoted(question.text)),
@@ -246,7 +246,9 @@ def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
 def question_confirmation_text(receipt: QuestionReceipt) -> str:
     if receipt.posted:
         return f"Your question about “{receipt.question.explainer_title}” was sent to the council."
-    return f"Your question about “{receipt.question.explainer_title}” is saved for the council's digest."
+    if receipt.queued:
+        return f"Your question about “{receipt.question.explainer_title}” goes to the council with the next daily batch."
+    return f"Your question about “{receipt.question.explainer_title}” is saved; the next daily batch posts it."
 
 
 def question_confirmation(receipt: QuestionReceipt) -> list[dict[str, Any]]:
@@ -255,10 +257,16 @@ def question_confirmation(receipt: QuestionReceipt) -> list[dict[str, Any]]:
     title = escape(question.explainer_title)
     if receipt.posted:
         heading = f":white_check_mark: Your question about *{title}* was sent to the performance council {how}."
+    elif receipt.queued:
+        heading = (
+            f":inbox_tray: Your question about *{title}* is saved without your name. It goes to the performance "
+            "council with today's batch of questions (or the next one): questions asked without a name are "
+            "posted together once a day, so nobody can tell from the time who asked."
+        )
     else:
         heading = (
             f":inbox_tray: Your question about *{title}* is saved ({how}). Slack would not post it to the "
-            "council channel just now, so the council will find it in its weekly digest."
+            "council channel just now, so it goes with the next daily batch of questions."
         )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=heading)),
