@@ -149,7 +149,9 @@ class Forgotten:
         return (
             f"Deleted {_count(self.answers, 'answer')} in {_count(self.responses, 'weekly pulse')}, "
             f"{_count(self.hidden_work, 'hidden-work report')}, {_count(self.feedback, 'explainer rating')} "
-            f"and {_count(self.named_questions, 'question')} asked with your name."
+            f"and {_count(self.named_questions, 'question')} asked with your name. "
+            "Weekly totals already released still include what you answered: they cover at least "
+            "the minimum group, name nobody and are never recounted."
         )
 
 

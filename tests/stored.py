@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.explainers.service import opened_rating
-from bot.labour.service import Logged, opened_report
+from bot.labour.service import opened_report
+from bot.labour.views import Logged
 from bot.models import CreditReport, ExplainerFeedback, HiddenWorkReport, PulseRound, Response
 from bot.surveys.service import Answered, opened
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.db import Database
 from bot.errors import NotEnrolled
@@ -23,7 +23,7 @@ from bot.labour.errors import (
 )
 from bot.labour.service import hidden_work_summary, log_hidden_work, report_problems
 from bot.labour.views import CategoryMinutes, WeekMinutes
-from bot.labour.service import Logged
+from bot.labour.views import Logged
 from bot.models import WORK_CATEGORIES, HiddenWorkReport
 from bot.privacy import week_pseudonym
 from tests import factories, stored

@@ -13,7 +13,7 @@ from slack_sdk.models.views import View
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.labour.service import Logged
+from bot.labour.views import Logged
 from bot.models import CreditReport, HiddenWorkReport
 from bot.privacy import week_pseudonym
 from bot.settings import Settings

@@ -75,7 +75,9 @@ def test_forget_asks_first_then_deletes_only_the_callers_data(app: RunningApp, h
         app.settle()
     (done,) = slack.calls_to("response_url")
     assert done.params["text"] == (
-        "Deleted 1 answer in 1 weekly pulse, 1 hidden-work report, 0 explainer ratings and 0 questions asked with your name."
+        "Deleted 1 answer in 1 weekly pulse, 1 hidden-work report, 0 explainer ratings and 0 questions asked with your name. "
+        "Weekly totals already released still include what you answered: they cover at least the minimum group, "
+        "name nobody and are never recounted."
     )
     assert (count(db, Response), stored.answer_count(db, PSEUDONYM_KEY.encode()), count(db, HiddenWorkReport)) == (1, 1, 1)
     with freeze_time("2026-11-24 12:00"):

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
-from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.clock import JOBS, JobContext, schedule_jobs

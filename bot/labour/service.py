@@ -26,7 +26,7 @@ from bot.labour.errors import (
     ToolTooLong,
     UnknownCategory,
 )
-from bot.labour.views import CategoryMinutes, HiddenWorkSummary, LoggedWork, WeekMinutes
+from bot.labour.views import CategoryMinutes, HiddenWorkSummary, Logged, LoggedWork, WeekMinutes
 from bot.models import (
     NOTE_MAX_CHARS,
     REPORT_MAX_MINUTES,
@@ -135,18 +135,6 @@ def _local_week(person: Person, at: dt.datetime) -> IsoWeek:
 
 def _context(week: str, who: str) -> str:
     return f"hidden_work_reports:{week}:{who}"
-
-
-@dataclass(frozen=True)
-class Logged:
-    """One report, anonymous or shared: what the release and the person's own views read."""
-
-    week: str
-    category: str
-    minutes: int
-    tool: str | None
-    note: str | None
-    shared_with_manager: bool
 
 
 def opened_report(key: bytes, week: str, who: str, sealed: bytes) -> Logged:

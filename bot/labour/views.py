@@ -8,6 +8,19 @@ from bot.labour.categories import category_name
 
 
 @dataclass(frozen=True)
+class Logged:
+    """One stored report, anonymous (opened) or shared for credit: what the release and the
+    person's own views read."""
+
+    week: str
+    category: str
+    minutes: int
+    tool: str | None
+    note: str | None
+    shared_with_manager: bool
+
+
+@dataclass(frozen=True)
 class LoggedWork:
     """A report just stored, with the person's total for its week (for the confirmation)."""
 

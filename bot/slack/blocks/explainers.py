@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
 from bot.models import QUESTION_MAX_CHARS
-from bot.slack.blocks.common import escape, render, slack_date
+from bot.slack.blocks.common import escape, render
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 
