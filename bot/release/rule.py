@@ -61,19 +61,32 @@ All arithmetic is on integers (fraction-free elimination, entries divided by the
   seen are not searched again.
 
 Complexity. Reducing a row costs O(r · n) for r released rows and n cells (in practice a few
-eliminations per row, since nested teams reduce against their ancestors). The search is
-exponential only in k: it explores at most sum_{j < k} b^j sets P, b being the size of a conflict
-(a few cells plus the basis vectors through them), each costing one small linear system per
-conflict counted, O(k · (|u| + the supports of the allowed basis vectors)). Hundreds of one-person
-cells in W do not make it explode: a branch adds at least one person, so the depth is at most
-k - 1, and the disjoint-conflicts bound cuts most branches at the first level. The number of
-cells in W never enters the exponent, only the number of cells in one conflict.
+eliminations per row: nested teams reduce against their ancestors). The search is exponential
+only in k: it explores at most sum_{j < k} b^j sets P, b being the size of a conflict (a few
+cells plus the basis vectors of W through them, so at most dim W plus a few), each costing at
+most k small exact systems over the cells of u and of the allowed basis vectors. Hundreds of
+one-person cells in W do not make it explode by themselves: a branch adds at least one person,
+so the depth is at most k - 1, and with team, level and category rows conflicts are small and
+the disjoint-conflicts bound cuts most branches at once. No exact method is cheap for every
+family of rows (the sparsest vector of a rational subspace is NP-hard to find), and this one is
+no exception: rows that are arbitrary random subsets of a few hundred one-person cells, with W
+nearly as wide as the cells, make b large and the search slow (at k = 5, 20 such rows over 40
+cells take 12 s, 150 rows over 200 cells over two minutes). The product's rows are margins of a
+team × level (× category) table, and stay fast.
 
 Measured (this machine, 2 CPUs, Python 3.11; 150 teams in a 3-level tree × 5 levels = 750 cells,
-rows = organisation + 150 team subtrees + 5 levels, k = 5; the `bench`-marked test in
-tests/test_release_rule.py reproduces them):
+rows = organisation + 150 team subtrees + 5 levels in that order; worst of 5 seeds, the lower
+figure on a quiet machine, the higher one while a test suite ran alongside; the `bench`-marked
+test in tests/test_release_rule.py reproduces them with `-m bench -s`):
 
-MEASURED
+    100,000 people, uneven teams (one in ten tiny), k = 5          4 to  10 ms
+    10,000 people, uneven teams, k = 5                             5 to  12 ms
+    2,000 people spread evenly (about 2.7 per cell), k = 5         9 to  18 ms
+    2,000 people spread evenly, k = 10                            80 to 180 ms
+    750 people spread evenly (most cells 0 to 2 people), k = 5    23 to  63 ms
+    hidden work: 6 categories × 150 teams × 5 levels = 4,500 cells, reporters in 1 to 3
+    categories, plus 6 category rows: 2,000 people, k = 5        180 to 360 ms
+                                      3,000 people, k = 10       490 to 700 ms
 """
 
 from __future__ import annotations
@@ -383,9 +396,7 @@ class _Search:
                     return solution, []
                 break
             affordable = sorted(
-                column
-                for column in conflict
-                if len(self.people[column] | covered) <= self.k - 1
+                column for column in conflict if len(self.people[column] | covered) <= self.k - 1
             )
             if not affordable:
                 return None, []
@@ -401,41 +412,60 @@ class _Search:
         branches.sort(key=lambda column: (len(self.people[column] - covered), column))
         return None, branches
 
-    def _solve(
-        self, covered: frozenset[Hashable]
-    ) -> tuple[frozenset[int] | None, frozenset[int]]:
+    def _solve(self, covered: frozenset[Hashable]) -> tuple[frozenset[int] | None, frozenset[int]]:
         """Is some x in u + W zero on every cell not within `covered`? Returns (its cells, ∅)
         or (None, a conflict: cells on which no x in u + W is zero all at once)."""
-        people, hidden, u = self.people, self.hidden, self.u
+        people, hidden, touching, u = self.people, self.hidden, self.touching, self.u
         # A pivot's coordinate in x is the weight of its basis vector, so only basis vectors
         # with an allowed pivot take part; the others have weight zero.
-        free = [pivot for pivot in self.block if people[pivot] <= covered]
+        free = {pivot for pivot in self.block if people[pivot] <= covered}
+
+        # Usually some cell of u is touched by no free basis vector: it stays nonzero unless a
+        # basis vector with a pivot outside `covered` helps. Cheapest conflict, no elimination.
+        lonely: frozenset[int] | None = None
+        for c in u:
+            if people[c] <= covered:
+                continue
+            through = touching.get(c, set())
+            if free.isdisjoint(through):
+                conflict = frozenset(through) | {c}
+                if lonely is None or len(conflict) < len(lonely):
+                    lonely = conflict
+        if lonely is not None:
+            return None, lonely
+
         columns = set(u)
         for pivot in free:
             columns.update(hidden[pivot])
         constrained = sorted(
             (c for c in columns if c not in hidden and not people[c] <= covered),
-            key=lambda c: (len(self.touching.get(c, ())), c),
+            key=lambda c: (len(touching.get(c, ())), c),
         )
-        # Each constrained cell c: sum over free pivots p of weight_p · hidden[p][c] = −u[c].
-        # Rows of the echelon: (leading unknown, coefficients, right-hand side, cells it mixes).
-        echelon: list[tuple[int, dict[int, Fraction], Fraction, frozenset[int]]] = []
+        # Each constrained cell c: sum over free pivots p of weight_p · hidden[p][c] = −u[c],
+        # eliminated fraction-free. Echelon rows: (leading unknown, coefficients, right-hand
+        # side, the cells it mixes); a row has no entry at the leading unknowns before it.
+        echelon: list[tuple[int, dict[int, int], int, frozenset[int]]] = []
         for c in constrained:
-            coefficients = {p: Fraction(hidden[p][c]) for p in free if c in hidden[p]}
-            rhs = Fraction(-u.get(c, 0))
+            coefficients = {p: hidden[p][c] for p in touching.get(c, ()) if p in free}
+            rhs = -u.get(c, 0)
             origin = frozenset((c,))
             for lead, row, row_rhs, row_origin in echelon:
                 factor = coefficients.get(lead)
                 if factor is None:
                     continue
-                factor /= row[lead]
+                scale = row[lead]
+                coefficients = {p: scale * value for p, value in coefficients.items()}
                 for p, value in row.items():
-                    new = coefficients.get(p, Fraction(0)) - factor * value
+                    new = coefficients.get(p, 0) - factor * value
                     if new:
                         coefficients[p] = new
                     else:
                         coefficients.pop(p, None)
-                rhs -= factor * row_rhs
+                rhs = scale * rhs - factor * row_rhs
+                divisor = gcd(rhs, *coefficients.values())
+                if divisor > 1:
+                    coefficients = {p: value // divisor for p, value in coefficients.items()}
+                    rhs //= divisor
                 origin |= row_origin
             if coefficients:
                 echelon.append((min(coefficients), coefficients, rhs, origin))
@@ -445,14 +475,17 @@ class _Search:
                 helpers = {
                     pivot
                     for cell in origin
-                    for pivot in self.touching.get(cell, ())
+                    for pivot in touching.get(cell, ())
                     if pivot not in free
                 }
                 return None, origin | helpers
+
         weights: dict[int, Fraction] = {}
         for lead, row, row_rhs, _origin in reversed(echelon):
-            rest = sum((value * weights.get(p, 0) for p, value in row.items() if p != lead),
-                       Fraction(0))
+            rest = sum(
+                (value * weights.get(p, Fraction(0)) for p, value in row.items() if p != lead),
+                Fraction(0),
+            )
             weights[lead] = (row_rhs - rest) / row[lead]
         x: dict[int, Fraction] = {c: Fraction(value) for c, value in u.items()}
         for pivot, weight in weights.items():
