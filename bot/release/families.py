@@ -20,6 +20,7 @@ out by the readers. Decisions use only the snapshot and who contributed, never a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -125,6 +126,8 @@ def _participation(inputs: WeekInputs, tree: list[str], min_size: int) -> tuple[
     for person in inputs.sent:
         cells.setdefault(inputs.members[person].team, set()).add(person)
     atoms = [Atom(team, frozenset(people)) for team, people in cells.items()]
+    # Cells hold distinct people, so a group's figures are its cells' added up.
+    answered = {team: len(people & inputs.answered) for team, people in cells.items()}
     team_of = {team: team for team in cells}
     rows = [Row((ORG, ""), frozenset(cells)), *(_team_row(team, cells, team_of) for team in tree)]
     decision = decide(atoms, rows, min_size)
@@ -134,8 +137,8 @@ def _participation(inputs: WeekInputs, tree: list[str], min_size: int) -> tuple[
         if not decision.allows(row.key):
             continue
         scope, label = row.key
-        people = set().union(*(cells[atom] for atom in row.atoms))
-        figures.append(Figure(PARTICIPATION, scope, label, len(people), float(len(people & inputs.answered))))
+        sent = sum(len(cells[atom]) for atom in row.atoms)
+        figures.append(Figure(PARTICIPATION, scope, label, sent, float(sum(answered[atom] for atom in row.atoms))))
         shown.append(row.key)
     return figures, shown
 
@@ -148,6 +151,8 @@ def _question(inputs: WeekInputs, question: Question, shown: list[tuple[str, str
         member = inputs.members[person]
         cells.setdefault((member.team, member.level if by_level else None), set()).add(person)
     atoms = [Atom(cell, frozenset(people)) for cell, people in cells.items()]
+    # Each cell's answers as value → how many gave it: a group's figures add its cells' up.
+    given = {cell: Counter(values[p] for p in people) for cell, people in cells.items()}
     team_of = {cell: cell[0] for cell in cells}
     # A group's count of answerers is shown with its figures, so a group is asked for only where
     # its participation is released too: the counts never say more than participation does.
@@ -162,20 +167,22 @@ def _question(inputs: WeekInputs, question: Question, shown: list[tuple[str, str
     figures = []
     for row in rows:
         if decision.allows(row.key):
-            people = set().union(*(cells[atom] for atom in row.atoms))
+            answers: Counter[float] = Counter()
+            for atom in row.atoms:
+                answers.update(given[atom])
             scope, label = row.key
-            figures.append(Figure(measure, scope, label, len(people), sum(values[p] for p in people),
-                                  _indicators(question, [values[p] for p in people])))
+            figures.append(Figure(measure, scope, label, sum(answers.values()),
+                                  sum(value * n for value, n in answers.items()), _indicators(question, answers)))
     return figures
 
 
-def _indicators(question: Question, answers: list[float]) -> dict[str, Any]:
-    counts: dict[str, Any] = {"options": {_option(o.value): sum(1 for a in answers if a == o.value) for o in question.options}}
+def _indicators(question: Question, answers: Counter[float]) -> dict[str, Any]:
+    counts: dict[str, Any] = {"options": {_option(o.value): answers.get(float(o.value), 0) for o in question.options}}
     if question.favourable_at_least is not None:
-        counts["favourable"] = sum(1 for a in answers if a >= question.favourable_at_least)
+        counts["favourable"] = sum(n for value, n in answers.items() if value >= question.favourable_at_least)
     mark = RATE_MARKS.get(question.key)
     if mark is not None:
-        counts["flagged"] = sum(1 for a in answers if a >= mark)
+        counts["flagged"] = sum(n for value, n in answers.items() if value >= mark)
     return counts
 
 
