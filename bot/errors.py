@@ -29,3 +29,7 @@ class InvalidAnswer(PulseError):
 
 class RolloutError(PulseError):
     """A rollout cannot be added or read as given."""
+
+
+class WrongKey(PulseError):
+    """A sealed answer does not open with this PULSE_PSEUDONYM_KEY (it was changed, or is not the one used)."""

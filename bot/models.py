@@ -356,6 +356,14 @@ class ExplainerQuestion(Base):
     )
 
 
+class KeyFingerprint(Base):
+    """A fingerprint of the PULSE_PSEUDONYM_KEY answers are stored under (bot.privacy.key_fingerprint)."""
+
+    __tablename__ = "key_fingerprints"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class QuestionBatch(Base):
     """That the day's batch of anonymous questions was posted: once a day, however often it runs."""
 

@@ -64,6 +64,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bot.errors import WrongKey
+
 MIN_GROUP_FLOOR: Final = 3
 """Below this no threshold protects anybody; configuration forbids it too."""
 
@@ -109,6 +111,15 @@ def explainer_pseudonym(secret: bytes, explainer_key: str, slack_user_id: str) -
     return hmac.new(_derived(secret, _PSEUDONYMS), message, hashlib.sha256).hexdigest()
 
 
+def key_fingerprint(secret: bytes) -> str:
+    """What the database keeps to tell whether a later PULSE_PSEUDONYM_KEY is the same one.
+
+    A different key finds nobody's answers (their pseudonyms do not match) rather than failing,
+    and a week released with it would stay empty for ever; the fingerprint catches that first.
+    """
+    return hmac.new(_derived(secret, b"rollout-pulse/fingerprint/v1"), b"rollout-pulse", hashlib.sha256).hexdigest()
+
+
 def random_pseudonym() -> str:
     """A pseudonym nobody's id leads to: for rows whose person has left the roster."""
     return secrets.token_hex(32)
@@ -127,11 +138,14 @@ def seal(secret: bytes, payload: Mapping[str, Any], *, context: str) -> bytes:
 
 
 def unseal(secret: bytes, sealed: bytes, *, context: str) -> dict[str, Any]:
-    """What `seal` sealed; raises ValueError for a value sealed under another key or for another row."""
+    """What `seal` sealed; raises WrongKey for a value sealed under another key or for another row."""
     try:
         plain = AESGCM(_derived(secret, _SEALS)).decrypt(bytes(sealed[:_NONCE]), bytes(sealed[_NONCE:]), context.encode("utf-8"))
     except InvalidTag:
-        raise ValueError(f"a sealed value for {context.split(':')[0]} does not open with this PULSE_PSEUDONYM_KEY") from None
+        raise WrongKey(
+            f"stored {context.split(':')[0].replace('_', ' ')} do not open with this PULSE_PSEUDONYM_KEY: "
+            "set the key they were stored with"
+        ) from None
     value = json.loads(plain)
     assert isinstance(value, dict)
     return value

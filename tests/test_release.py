@@ -501,3 +501,25 @@ def test_two_histories_that_swap_two_peoples_answers_and_times_leave_equal_dumps
         other = swapped_history(db, "UA1", "UA0")
     assert one == other
     assert one["responses"] and one["released_figures"]  # the dump is not empty: there was something to swap
+
+
+def test_a_release_with_the_wrong_key_stops_in_one_line_and_releases_nothing(
+    org: Scenario, db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    org.people(team_of("A", "Sales", 6))
+    org.send(W48)
+    everyone(org, W48, {"capability": 3})
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PULSE_PSEUDONYM_KEY", "not-the-key-the-answers-were-sealed-with")
+    with freeze_time("2026-11-30 15:00"), pytest.raises(SystemExit) as exit_info:
+        main(["digest", "show", "--week", "2026-W48"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and err.count("\n") == 1
+    assert "not the one the stored answers were sealed with" in err and "Traceback" not in err
+    assert stored(db) == []
+    monkeypatch.setenv("PULSE_PSEUDONYM_KEY", KEY.decode())
+    with freeze_time("2026-11-30 15:00"), pytest.raises(SystemExit) as exit_info:
+        main(["digest", "show", "--week", "2026-W48"])
+    assert exit_info.value.code == 0 and "6 of 6 answered" in capsys.readouterr().out

@@ -42,6 +42,7 @@ from bot.models import (
     RolloutTeam,
     Team,
 )
+from bot.keys import require_key
 from bot.release.snapshot import snapshot_person
 from bot.privacy import explainer_pseudonym, large_enough, random_id, seal, unseal
 from bot.rollouts.service import weeks_since_go_live
@@ -336,6 +337,7 @@ def record_feedback(
     with db.session() as session:
         person = enrolled_person(session, user_id)
         _require_sent(session, person, explainer_key)
+        require_key(session, key)
         who = explainer_pseudonym(key, explainer_key, user_id)
         first_week = str(IsoWeek.of(at.date()))
         first = seal(key, {"helpful": helpful, "first_helpful": helpful}, context=_rating_context(explainer_key, who))

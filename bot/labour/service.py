@@ -35,6 +35,7 @@ from bot.models import (
     HiddenWorkReport,
     Person,
 )
+from bot.keys import require_key
 from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_person
 from bot.roster.service import enrolled_person
@@ -192,6 +193,7 @@ def log_hidden_work(
     with db.session() as session:
         person = enrolled_person(session, user_id)
         week = str(_local_week(person, at))
+        require_key(session, key)
         snapshot_person(session, week, person)
         if share_with_manager:
             session.add(CreditReport(person_id=person.id, week=week, category=report.category, minutes=report.minutes,

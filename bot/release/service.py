@@ -38,6 +38,7 @@ from bot.models import (
     WeekRoster,
 )
 from bot.release.families import ORG, RULE_VERSION, TEAM, participation_figures, week_figures
+from bot.keys import require_key
 from bot.release.inputs import gather
 from bot.weeks import IsoWeek, now, round_closes_at
 
@@ -63,6 +64,7 @@ def release_week(db: Database, key: bytes, week: str, min_size: int, *, at: dt.d
     """Release one final week; False when it was released already (by this or another process)."""
     at = at or now()
     with db.session() as session:
+        require_key(session, key)
         closes = session.scalar(select(PulseRound.closes_at).where(PulseRound.week == week))
         if final_at(week, closes) > at:
             raise ValueError(f"{week} is still open; it cannot be released before {final_at(week, closes):%Y-%m-%d %H:%M} UTC")
@@ -271,6 +273,7 @@ def progress(db: Database, key: bytes, week: str, min_size: int, *, at: dt.datet
     at = at or now()
     day = at.date()
     with db.session() as session:
+        require_key(session, key)
         claimed = session.execute(
             conflict_insert(session, ProgressDay)
             .values(week=week, day=day)

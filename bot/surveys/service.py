@@ -42,6 +42,7 @@ from bot.models import (
     QuestionSet,
     Response,
 )
+from bot.keys import require_key
 from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_everyone, snapshot_people, snapshot_person
 from bot.roster.service import enrolled_person
@@ -410,6 +411,7 @@ def _change(
     insert waits for it, and the row is then read locked (FOR UPDATE), so two clicks of one person
     are applied one after the other and neither is lost.
     """
+    require_key(session, key)
     snapshot_person(session, pulse_round.week, person)
     statement = conflict_insert(session, Response).values(
         id=random_id(), round_id=pulse_round.id, pseudonym=who, sealed=_sealed(key, pulse_round.week, who, Answered())

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-from bot.privacy import explainer_pseudonym, pseudonym, random_id, random_pseudonym, seal, week_pseudonym
+from bot.privacy import explainer_pseudonym, key_fingerprint, pseudonym, random_id, random_pseudonym, seal, week_pseudonym
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -241,6 +241,14 @@ def _ratings(bind: sa.Connection, key: bytes | None, people: dict[str, str]) -> 
 def upgrade() -> None:
     bind = op.get_bind()
     key = _key(bind)
+    # The key's fingerprint (bot.keys): a later, different key stops at once instead of finding
+    # nobody's answers.
+    op.create_table('key_fingerprints',
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('fingerprint', name=op.f('pk_key_fingerprints'))
+    )
+    if key is not None:
+        bind.execute(sa.text("INSERT INTO key_fingerprints (fingerprint) VALUES (:f)"), {"f": key_fingerprint(key)})
     people = _people(bind, key) if key is not None else {}
     _responses(bind, key, people)
     op.drop_index('ix_hidden_work_reports_week', table_name='hidden_work_reports')
@@ -251,6 +259,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """The tables of 0008 again, empty: sealed rows cannot be turned back without their key."""
+    op.drop_table('key_fingerprints')
     op.drop_table('explainer_feedback')
     op.create_table('explainer_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
