@@ -40,16 +40,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from bench.common import SlackProcess, fresh_database
 from bot.db import Database
-from bot.models import Answer, Delivery, Person, PulseRound, Response, Team
+from bot.models import Delivery, Person, PulseRound, Response, Team
 from bot.settings import Question, load_settings
 from bot.slack.app import make_services
 from bot.slack.blocks.pulse import answer_value
 from bot.slack.ids import Action
-from bot.surveys.service import blank_view, run_pulse_job
+from bot.surveys.service import blank_view, opened, run_pulse_job
 from bot.weeks import IsoWeek, local_instant, now
 from tests.slack_requests import Response as SlackResponse
 from tests.slack_requests import SignedSlack
@@ -359,11 +359,33 @@ def cpu_snapshot() -> CpuSnapshot | None:
 # ---------------------------------------------------------------- the real app's work
 
 
-def recorded(db: Database) -> tuple[int, int]:
-    with db.session() as session:
-        responses = session.scalar(select(func.count()).select_from(Response)) or 0
-        answers = session.scalar(select(func.count()).select_from(Answer)) or 0
-    return responses, answers
+class Recorded:
+    """Responses stored, and the answers in them (answers are no longer rows of their own: each
+    response's sealed value is opened, as the release and `/pulse mydata` open it).
+
+    Only a response whose sealed value changed since the last look is opened again, so polling
+    while the app catches up costs this process little next to the app's own work.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.key = PSEUDONYM_KEY.encode("utf-8")
+        self.seen: dict[tuple[int, str], tuple[bytes, int]] = {}  # (round, pseudonym) → (sealed, answers)
+
+    def __call__(self) -> tuple[int, int]:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Response.round_id, PulseRound.week, Response.pseudonym, Response.sealed)
+                .join(PulseRound, PulseRound.id == Response.round_id)
+            ).all()
+        answers = 0
+        for round_id, week, who, sealed in rows:
+            known = self.seen.get((round_id, who))
+            if known is None or known[0] != sealed:
+                known = (bytes(sealed), len(opened(self.key, week, who, sealed).answers))
+                self.seen[(round_id, who)] = known
+            answers += known[1]
+        return len(rows), answers
 
 
 class Bench:
@@ -372,6 +394,7 @@ class Bench:
     def __init__(self, db: Database, slack: SlackProcess, messages: list[Message], round_id: int,
                  questions: list[Question], args: argparse.Namespace) -> None:
         self.db, self.slack = db, slack
+        self.recorded = Recorded(db)
         self.messages, self.round_id, self.questions = messages, round_id, questions
         self.args = args
         self.clicked = 0  # clicks sent so far (each round's go at both apps uses the same ones)
@@ -395,9 +418,9 @@ class Bench:
         self.answered += warmup
         # The warm-up's work is done before the clock starts, so each run begins from an idle app.
         self.wait_for_work()
-        before = recorded(self.db)[1]
+        before = self.recorded()[1]
         run = hammer("Rollout Pulse", server, requests[warmup:], self.args.concurrency, keep_alive=self.args.keep_alive)
-        self.during.append(recorded(self.db)[1] - before)
+        self.during.append(self.recorded()[1] - before)
         self.answered += len(requests) - warmup
         self.drained.append(self.wait_for_work())
         return run
@@ -408,10 +431,10 @@ class Bench:
                        for c in clicks(self.messages, self.round_id, self.questions, 0, self.answered)})
         began = time.perf_counter()
         while time.perf_counter() - began < timeout:
-            if recorded(self.db)[1] >= answers and self.slack.counts().get("chat.update", 0) >= self.answered:
+            if self.recorded()[1] >= answers and self.slack.counts().get("chat.update", 0) >= self.answered:
                 return time.perf_counter() - began
             time.sleep(0.05)
-        raise SystemExit(f"work unfinished after {timeout:.0f} s: {recorded(self.db)} {self.slack.counts()}")
+        raise SystemExit(f"work unfinished after {timeout:.0f} s: {self.recorded()} {self.slack.counts()}")
 
 
 # ---------------------------------------------------------------- report
@@ -515,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for line in verdicts(real, ratio):
             print(line)
-        responses, answers = recorded(db)
+        responses, answers = bench.recorded()
         counts = slack.counts()
         errors = sum(run.errors for run in (*bare_runs, *app_runs))
         print(f"work done: {answers:,} answers in {responses:,} responses, {counts.get('chat.update', 0):,} message "
