@@ -154,8 +154,10 @@ def _question(inputs: WeekInputs, question: Question, shown: list[tuple[str, str
     # Each cell's answers as value → how many gave it: a group's figures add its cells' up.
     given = {cell: Counter(values[p] for p in people) for cell, people in cells.items()}
     team_of = {cell: cell[0] for cell in cells}
-    # A group's count of answerers is shown with its figures, so a group is asked for only where
-    # its participation is released too: the counts never say more than participation does.
+    # A group's count of answerers is shown with its figures, so a team is asked for only where
+    # its participation is released too. Counts of answerers are treated as public (the rule
+    # protects sums); level figures, which participation has no counterpart of, can with team
+    # counts show that someone did not answer a question (README: what remains possible).
     rows = [
         Row(key, frozenset(cells)) if key[0] == ORG else _team_row(key[1], cells, team_of) for key in shown
     ]

@@ -55,7 +55,8 @@ def build_digest(
     scores = tuple(_scores(behaviour, week, series, current, previous))
     digest = Digest(
         week=str(week),
-        min_group_size=min_size,
+        # The rule the week was released under: a later min_group_size applies to later weeks.
+        min_group_size=current.min_group_size or min_size,
         sent=None if taking_part is None else taking_part.people,
         responded=None if taking_part is None else int(taking_part.total),
         response_rate=None if taking_part is None else taking_part.mean,
