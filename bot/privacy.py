@@ -1,15 +1,15 @@
-"""Confidentiality in one place: keyed pseudonyms, and which group figures may be shown.
+"""Keyed pseudonyms and sealed values, and the tree rule of versions before the weekly release.
 
 Answers are stored under a per-week pseudonym (an HMAC of the week and the Slack user id, keyed
 with a key derived from a server-side secret), sealed with another derived key, never next to
 the id itself, so a database dump alone does not say who answered what.
 
-Which figures a report may show is decided here and nowhere else, by `plan_disclosure`: a pure
-function of the team tree and the number of respondents per team. It knows nothing of the
-database or Slack, so the digest, the manager summary and any export ask it the same question
-and get the same answer.
+Which figures may be shown is decided once per week by the release (`bot/release/rule.py`,
+`bot/release/families.py`). `plan_disclosure` below is the rule of the versions before it: the
+upgrade to the release (migration 0008, `bot/release/legacy.py`) uses it to release old weeks
+with nothing more than what they already showed, and nothing else does.
 
-The rules, in plain words
+The old tree rule, in plain words
 -------------------------
 * No figure covers fewer than `min_size` respondents (default 5, never below 3).
 * A reader who sees several figures can subtract them: a parent minus its shown children, the
