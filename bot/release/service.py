@@ -161,10 +161,6 @@ class Released:
         count = self.counts.get(indicator)
         return None if count is None else count / self.people
 
-    def option_share(self, value: str) -> float | None:
-        count = self.counts.get("options", {}).get(value)
-        return None if count is None else count / self.people
-
     def __add__(self, other: Released) -> Released:
         """Two disjoint groups' figures together (a rollout's teams): a sum, never a new figure."""
         counts: dict[str, Any] = {}

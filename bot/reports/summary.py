@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.db import Database
 from bot.release.families import PARTICIPATION, TEAM
-from bot.release.service import WeekRelease, progress, released, weeks_before
+from bot.release.service import Progress, WeekRelease, progress, released, weeks_before
 from bot.reports import readings
 from bot.reports.access import Scope, summary_scope
 from bot.reports.alerts import evaluate
@@ -59,11 +59,12 @@ def _week_line(week: WeekRelease, group: Group) -> SummaryWeek:
     )
 
 
-def _open_line(db: Database, key: bytes, week: str, group: Group, min_size: int, at: dt.datetime) -> SummaryWeek:
-    so_far = progress(db, key, week, min_size, at=at).groups.get(group.path or "")
-    if so_far is None:
+def _open_line(so_far: Progress, group: Group) -> SummaryWeek:
+    week = so_far.week
+    counted = so_far.groups.get(group.path or "")
+    if counted is None:
         return SummaryWeek(week, shown=False, open=True)
-    sent, answered = so_far
+    sent, answered = counted
     return SummaryWeek(week, shown=True, responded=answered, response_rate=answered / sent if sent else None, open=True)
 
 
@@ -83,19 +84,20 @@ def team_summaries(
     min_size = behaviour.min_group_size
     history = released(db, key, weeks_before(IsoWeek.of(at.date()), weeks), min_size, at=at)
     closed = [week for week in history if week.released]
+    # Each open week's progress is read once for all the caller's groups.
+    open_weeks = {w.week: progress(db, key, w.week, min_size, at=at) for w in history if not w.released}
     groups = [Group.team(path) for path in scope.paths] or [Group.organisation()]
     result = []
     for group in groups:
         lines = tuple(
-            _week_line(week, group) if week.released else _open_line(db, key, week.week, group, min_size, at)
-            for week in history
+            _week_line(week, group) if week.released else _open_line(open_weeks[week.week], group) for week in history
         )
         latest = closed[-1] if closed else None
         subs: tuple[str, ...] = ()
         if latest is not None and group.path is not None:
             subs = tuple(p for p in latest.labels(PARTICIPATION, TEAM) if p.startswith(group.path + "/"))
         alerts: tuple[str, ...] = ()
-        if latest is not None and _week_line(latest, group).shown:
+        if latest is not None and lines[history.index(latest)].shown:
             alerts = tuple(str(a) for a in evaluate(group.label, [readings.signals(w, group) for w in closed], behaviour.alerts))
         result.append(GroupSummary(group.label if group.path else ORGANISATION, lines, subs, alerts))
     return result
