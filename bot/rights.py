@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -55,12 +55,13 @@ def _responses(session: Session, key: bytes, user_id: str) -> list[tuple[str, Pu
     whose = {(round_id, week_pseudonym(key, r.week, user_id)) for round_id, r in rounds.items()}
     if not whose:
         return []
+    # By (round, pseudonym): the responses' unique key, so the look-up reads the index, not the table.
     rows = session.execute(
-        select(Response.id, Response.round_id, Response.pseudonym, Response.sealed).where(
-            Response.pseudonym.in_([who for _, who in whose])
+        select(Response.id, Response.round_id, Response.sealed).where(
+            tuple_(Response.round_id, Response.pseudonym).in_(sorted(whose))
         )
     ).all()
-    found = [(rid, rounds[round_id], sealed) for rid, round_id, who, sealed in rows if (round_id, who) in whose]
+    found = [(rid, rounds[round_id], sealed) for rid, round_id, sealed in rows]
     return sorted(found, key=lambda item: item[1].week)
 
 
