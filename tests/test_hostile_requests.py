@@ -561,8 +561,11 @@ def test_any_hidden_work_line_records_one_whole_report_or_nothing(seeded: Seeded
         assert seeded.errors == []
         after = snapshot(seeded.db)
         changed = {table for table in after if after[table] != before[table]}
-        # A first report in a week also records the reporter in that week's roster, once.
-        assert changed <= {"hidden_work_reports", "week_roster"}
+        # A first report in a week also records the reporter in that week's roster, once, and the
+        # first thing sealed at all records the key's fingerprint, once.
+        assert changed <= {"hidden_work_reports", "week_roster", "key_fingerprints"}
+        assert not before["key_fingerprints"] or after["key_fingerprints"] == before["key_fingerprints"]
+        assert len(after["key_fingerprints"]) <= 1
         assert len(after["hidden_work_reports"]) - len(before["hidden_work_reports"]) in (0, 1)
         assert set(before["week_roster"]) <= set(after["week_roster"])
         assert len(after["week_roster"]) - len(before["week_roster"]) <= len(after["hidden_work_reports"]) - len(before["hidden_work_reports"])
