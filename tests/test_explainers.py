@@ -486,11 +486,16 @@ def test_an_explainer_removed_from_the_library_before_sending_is_not_sent(
 def sent_to(services: Services, db: Database, *user_ids: str, team: str = "Sales") -> None:
     rollout(db, "Forecast assistant", GO_LIVE, [team])
     for user_id in user_ids:
-        factories.person(db, user_id, team_path=team, tz=BERLIN)
+        factories.person(db, user_id, team_path=team, tz=zone_of(user_id))
     tick(services, f"{THURSDAY} 09:00")
 
 
 COLLEAGUES = ("UBEN", "UCARA", "UDAN", "UEVA")  # with Anna, the minimum group of five
+PARIS = "Europe/Paris"  # Berlin's clock, another time zone: recipients then span two
+
+
+def zone_of(user_id: str) -> str:
+    return PARIS if user_id == "UEVA" else BERLIN
 
 
 def test_an_unnamed_question_about_an_explainer_few_received_is_refused(
@@ -508,7 +513,7 @@ def test_an_unnamed_question_about_an_explainer_few_received_is_refused(
     receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
                                    named=True, min_group=services.min_group)
     assert receipt.posted and not receipt.question.anonymous
-    factories.person(db, COLLEAGUES[3], team_path="Sales", tz=BERLIN)
+    factories.person(db, COLLEAGUES[3], team_path="Sales", tz=zone_of(COLLEAGUES[3]))
     tick(services, f"{THURSDAY} 10:00")  # a fifth person gets it: now no one stands out
     receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
                                    named=False, min_group=services.min_group)
@@ -572,6 +577,33 @@ def test_recipients_who_have_left_do_not_count_towards_an_anonymous_question(
     with pytest.raises(service.TraceableQuestion, match="Fewer than 5 people"):
         service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
                              named=False, min_group=services.min_group)
+
+
+def test_an_anonymous_question_needs_recipients_in_two_time_zones(services: Services, db: Database, slack: FakeSlack) -> None:
+    rollout(db, "Forecast assistant", GO_LIVE, ["Sales"])
+    for user_id in ("UANNA", *COLLEAGUES):
+        factories.person(db, user_id, team_path="Sales", tz=BERLIN)  # one office
+    tick(services, f"{THURSDAY} 09:00")
+    # Five got it, all in Berlin: the council could narrow the asker down to that office.
+    with pytest.raises(service.TraceableQuestion, match="one time zone"):
+        service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                             named=False, min_group=services.min_group)
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == "UEVA").values(tz=PARIS))
+    receipt = service.ask_question(db, services.messenger, "CCOUNCIL", "UANNA", "what-changes-at-go-live", "Why us?",
+                                   named=False, min_group=services.min_group)
+    assert receipt.queued
+    # The one recipient elsewhere leaves before the batch: the question waits, and goes once
+    # someone in another time zone holds the explainer again.
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == "UEVA").values(active=False))
+    slack.reset_calls()
+    assert batch(services, f"{THURSDAY} 14:00").summary() == "questions 2026-11-26: posted 0, held 1, failed 0"
+    assert council_posts(slack) == []
+    with db.session() as session:
+        session.execute(update(Person).where(Person.slack_user_id == "UEVA").values(active=True))
+    assert batch(services, "2026-11-27 14:00").posted == 1
+    assert len(council_posts(slack)) == 1
 
 
 def test_feedback_is_stored_under_a_pseudonym_and_can_be_changed(services: Services, db: Database) -> None:

@@ -77,6 +77,11 @@ def assert_valid_modal(view: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- helpers
 
 COLLEAGUES = ("UBEN", "UCARA", "UDAN", "UEVA")  # with Anna, the minimum group of five
+PARIS = "Europe/Paris"  # Berlin's clock, another time zone: recipients then span two
+
+
+def zone_of(user_id: str) -> str:
+    return PARIS if user_id == "UEVA" else BERLIN
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ def go_live(db: Database, *user_ids: str, level: str = "experienced") -> None:
         session.flush()
         session.add(RolloutTeam(rollout_id=rollout.id, team_id=team_id))
     for user_id in user_ids:
-        factories.person(db, user_id, tz=BERLIN, level=level)
+        factories.person(db, user_id, tz=zone_of(user_id), level=level)
 
 
 def send_explainers(app: RunningApp, when: str = THURSDAY_MORNING) -> None:

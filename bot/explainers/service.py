@@ -405,16 +405,26 @@ def check_anonymity(db: Database, explainer_key: str, *, named: bool, min_group:
 
 
 def _require_anonymity_possible(session: Session, explainer_key: str, min_group: int) -> None:
-    # Only people still enrolled could be the asker: those who have left since do not hide anyone.
-    recipients = session.scalar(
-        select(func.count(func.distinct(ExplainerDelivery.person_id)))
-        .join(Person, Person.id == ExplainerDelivery.person_id)
-        .where(ExplainerDelivery.explainer_key == explainer_key, ExplainerDelivery.status == "sent", Person.active.is_(True))
-    ) or 0
-    if not large_enough(recipients, min_group):
+    """An unnamed question needs at least `min_group` still-enrolled recipients of its explainer,
+    across at least two time zones: fewer, or one office alone, and the council could tell who asked.
+
+    Only people still enrolled could be the asker: those who have left since do not hide anyone.
+    """
+    recipients = select(ExplainerDelivery.person_id).where(
+        ExplainerDelivery.explainer_key == explainer_key, ExplainerDelivery.status == "sent"
+    ).distinct().scalar_subquery()
+    people, zones = session.execute(
+        select(func.count(Person.id), func.count(func.distinct(Person.tz))).where(Person.id.in_(recipients), Person.active.is_(True))
+    ).one()
+    if not large_enough(people or 0, min_group):
         raise TraceableQuestion(
             f"Fewer than {min_group} people have received this explainer, so the council could tell who "
             "asked. Tick “Include my name” to send the question, or ask your manager instead."
+        )
+    if (zones or 0) < 2:
+        raise TraceableQuestion(
+            "Everyone who has received this explainer works in one time zone, so the council could narrow "
+            "down who asked. Tick “Include my name” to send the question, or ask your manager instead."
         )
 
 
