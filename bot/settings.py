@@ -211,6 +211,11 @@ class AlertThresholds(_Strict):
     workaround_at_least: float = Field(default=0.25, gt=0, le=1)
     response_rate_below: float = Field(default=0.4, ge=0, le=1)
 
+    @property
+    def lookback_weeks(self) -> int:
+        """How many weeks before the reported one any check looks at."""
+        return max(self.capability_drop_weeks, self.upkeep_rising_weeks)
+
 
 class RolloutRules(_Strict):
     """How a rollout is read: the competency target, the expected dip, and when to signal a pause."""

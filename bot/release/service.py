@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, select, union
@@ -189,10 +190,18 @@ class WeekRelease:
         return self.figures.get((measure, TEAM, path))
 
     def labels(self, measure: str, scope: str) -> list[str]:
-        return sorted(label for (m, s, label) in self.figures if m == measure and s == scope)
+        return list(self._labels.get((measure, scope), ()))
 
     def measures(self, prefix: str) -> list[str]:
-        return sorted({m for (m, s, _) in self.figures if m.startswith(prefix)})
+        return sorted({m for (m, _) in self._labels if m.startswith(prefix)})
+
+    @cached_property
+    def _labels(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(measure, scope) → its labels, sorted: built once, so a reader asking often scans once."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for measure, scope, label in self.figures:
+            grouped.setdefault((measure, scope), []).append(label)
+        return {key: tuple(sorted(labels)) for key, labels in grouped.items()}
 
 
 def released(
@@ -210,22 +219,70 @@ def released(
             for week, k in session.execute(select(Release.week, Release.min_group_size).where(Release.week.in_(wanted)))
         }
         closes = dict(session.execute(select(PulseRound.week, PulseRound.closes_at).where(PulseRound.week.in_(wanted))).all())
-        rows = session.execute(
-            select(ReleasedFigure.week, ReleasedFigure.measure, ReleasedFigure.scope, ReleasedFigure.label,
-                   ReleasedFigure.people, ReleasedFigure.total, ReleasedFigure.counts)
-            .where(ReleasedFigure.week.in_(list(heads)))
-        ).all()
-    figures: dict[str, dict[tuple[str, str, str], Released]] = {week: {} for week in heads}
-    for week, measure, scope, label, people, total, counts in rows:
-        figures[week][(measure, scope, label)] = Released(int(people), float(total), counts or {})
+        figures = _figures(session, list(heads))
     result = []
     for week in wanted:
         if week in heads:
-            result.append(WeekRelease(week, True, heads[week], figures[week]))
+            result.append(WeekRelease(week, True, heads[week], figures.get(week, {})))
         else:
             # Final with no inputs at all: an empty week, released as such. Open: nothing yet.
             result.append(WeekRelease(week, final_at(week, closes.get(week)) <= at))
     return result
+
+
+class _Figures(Mapping[tuple[str, str, str], Released]):
+    """A week's figures as read, each made a `Released` only when asked for: a reader looks at a
+    few of a past week's thousand figures, so the rest cost nothing."""
+
+    def __init__(self, raw: dict[tuple[str, str, str], tuple[Any, Any, Any]]) -> None:
+        self._raw = raw
+        self._made: dict[tuple[str, str, str], Released] = {}
+
+    def __getitem__(self, key: tuple[str, str, str]) -> Released:
+        made = self._made.get(key)
+        if made is None:
+            people, total, counts = self._raw[key]
+            made = self._made[key] = Released(int(people), float(total), counts or {})
+        return made
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+
+def _figures(session: Session, weeks: list[str]) -> dict[str, Mapping[tuple[str, str, str], Released]]:
+    """The weeks' released figures, by week.
+
+    On PostgreSQL each week comes back as one JSON array built by the server: a dozen weeks are a
+    dozen rows to decode rather than thousands, so reading a window costs about the same whatever
+    its weeks hold. SQLite's JSON functions print floats to 15 digits, so there rows are read as
+    they are (exact either way).
+    """
+    figures: dict[str, Mapping[tuple[str, str, str], Released]] = {week: {} for week in weeks}
+    if not weeks:
+        return figures
+    if session.get_bind().dialect.name == "postgresql":
+        packed = func.json_agg(func.json_build_array(
+            ReleasedFigure.measure, ReleasedFigure.scope, ReleasedFigure.label,
+            ReleasedFigure.people, ReleasedFigure.total, ReleasedFigure.counts,
+        ))
+        for week, rows in session.execute(
+            select(ReleasedFigure.week, packed).where(ReleasedFigure.week.in_(weeks)).group_by(ReleasedFigure.week)
+        ):
+            figures[week] = _Figures({(measure, scope, label): (people, total, counts) for measure, scope, label, people, total, counts in rows})
+        return figures
+    for week, measure, scope, label, people, total, counts in session.execute(
+        select(ReleasedFigure.week, ReleasedFigure.measure, ReleasedFigure.scope, ReleasedFigure.label,
+               ReleasedFigure.people, ReleasedFigure.total, ReleasedFigure.counts)
+        .where(ReleasedFigure.week.in_(weeks))
+    ):
+        figures.setdefault(week, {})[(measure, scope, label)] = Released(int(people), float(total), counts or {})  # type: ignore[index]
+    return figures
 
 
 def explainer_totals(db: Database, through: str) -> dict[str, tuple[int, Released | None]]:

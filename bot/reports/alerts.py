@@ -11,12 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
+from typing import TypeVar
 
 from bot.settings import AlertThresholds
 from bot.weeks import IsoWeek
 
 # Figures are means and shares of answers: float noise (3.3 - 2.8 = 0.4999…) must not move a boundary.
 EPSILON = 1e-9
+T = TypeVar("T")
 MAX_DIGITS = 3
 
 
@@ -69,7 +71,10 @@ class _History:
 
 
 def evaluate(group: str, history: Sequence[WeekSignals], thresholds: AlertThresholds) -> list[Alert]:
-    """The alerts of the reported week (the last of `history`, which runs oldest to newest)."""
+    """The alerts of the reported week (the last of `history`, which runs oldest to newest).
+
+    Only the last `thresholds.lookback_weeks` + 1 entries matter; `looked_at` gives them.
+    """
     if not history:
         return []
     past = _History.of(history)
@@ -79,6 +84,12 @@ def evaluate(group: str, history: Sequence[WeekSignals], thresholds: AlertThresh
         if message is not None:
             alerts.append(Alert(kind=kind, group=group, week=past.current.week, message=message))
     return alerts
+
+
+def looked_at(history: Sequence[T], thresholds: AlertThresholds) -> Sequence[T]:
+    """The entries of a history (oldest to newest, a week each) that the checks can look at: a
+    reader computes signals for these only, so its cost does not grow with the history."""
+    return history[-(thresholds.lookback_weeks + 1):]
 
 
 # ---------------------------------------------------------------- the checks

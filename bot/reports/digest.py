@@ -20,7 +20,7 @@ from bot.models import WORK_CATEGORIES, ExplainerQuestion
 from bot.release.families import LEVEL, PARTICIPATION, category_measure, question_measure
 from bot.release.service import WeekRelease, explainer_totals, progress, released, weeks_before
 from bot.reports import readings
-from bot.reports.alerts import Alert, evaluate
+from bot.reports.alerts import Alert, evaluate, looked_at
 from bot.reports.chart import trend_chart
 from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, RolloutLine, ScoreLine
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, Group
@@ -179,9 +179,10 @@ def _alerts(behaviour: Behaviour, history: Sequence[WeekRelease]) -> list[Alert]
     """Alerts for the organisation and for each team released this week."""
     current = history[-1]
     groups = [Group.organisation()] + [Group.team(path) for path in current.labels(PARTICIPATION, "team")]
+    recent = looked_at(history, behaviour.alerts)
     alerts: list[Alert] = []
     for group in groups:
-        alerts += evaluate(group.label, [readings.signals(w, group) for w in history], behaviour.alerts)
+        alerts += evaluate(group.label, [readings.signals(w, group) for w in recent], behaviour.alerts)
     return alerts
 
 
@@ -191,9 +192,8 @@ def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequen
     rules = behaviour.rollouts
     for rollout in list_rollouts(db, at=round_closes_at(week), window_days=rules.window_days):
         group = Group(rollout.name, paths=rollout.teams)
-        weekly = [readings.signals(w, group) for w in history]
-        capability = {s.week: s.capability for s in weekly}
-        alerts = evaluate(rollout.name, weekly, behaviour.alerts)
+        capability = {w.week: readings.mean(w, "capability", group) for w in history}
+        alerts = evaluate(rollout.name, [readings.signals(w, group) for w in looked_at(history, behaviour.alerts)], behaviour.alerts)
         since = weeks_since_go_live(rollout.go_live, week)
         signal = pause_signal(since, alerts, rules)
         _, left_out = readings.covered(history[-1], question_measure("capability"), rollout.teams)
