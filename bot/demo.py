@@ -164,7 +164,12 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
     """Build the organisation, run WEEKS weekly rounds ending this week, and print the overview."""
     folder.mkdir(parents=True, exist_ok=True)
     database_file = folder / "demo.sqlite3"
+    chart_file = folder / "pulse-trends.png"
+    earlier = [path.name for path in (database_file, chart_file) if path.exists()]
+    if earlier:
+        print(f"Replacing the earlier demo's {' and '.join(earlier)} in {folder}.", file=out)
     database_file.unlink(missing_ok=True)
+    chart_file.unlink(missing_ok=True)
     db = Database(f"sqlite:///{database_file}")
     upgrade(db.engine)
     behaviour: Behaviour = load_behaviour(None)
@@ -213,7 +218,6 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
     digest, chart = build_digest(db, behaviour, library, weeks[-1], key, at=released_at)
     print("\n" + render_digest(digest), file=out)
     if chart is not None:
-        chart_file = folder / "pulse-trends.png"
         chart_file.write_bytes(chart)
         print(f"\nThe digest's 12-week trend chart is {chart_file}", file=out)
     db.dispose()
@@ -260,8 +264,7 @@ def _hidden_work(db: Database, key: bytes, rng: random.Random, users: list[Slack
 
 
 def _respond(db: Database, key: bytes, user_id: str, pulse: PulseView, chosen: dict[str, int], at: dt.datetime) -> None:
-    for question_key, option in chosen.items():
-        service.record_answer(db, key, user_id, pulse.round_id, question_key, option, at=at)
+    service.record_answers(db, key, user_id, pulse.round_id, chosen, at=at)
 
 
 def _print(

@@ -42,3 +42,15 @@ def test_pulse_demo_runs_a_synthetic_organisation_and_shows_the_council_digest(
     assert f"trend chart is {chart}" in out
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "d" / "demo.sqlite3").exists()
+
+
+def test_a_second_demo_in_the_same_folder_says_it_replaces_the_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "demo.sqlite3").write_bytes(b"an earlier demo")
+    with freeze_time("2026-11-25 12:00"), pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--folder", str(folder)])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Replacing the earlier demo's demo.sqlite3 in {folder}.")
+    assert (folder / "demo.sqlite3").read_bytes()[:16] == b"SQLite format 3\x00"

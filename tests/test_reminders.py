@@ -22,13 +22,15 @@ from bot.slack.messenger import DELIVERY_ATTEMPTS
 from bot.surveys.service import (
     ReminderRun,
     pause,
+    InvalidAnswer,
     record_answer,
+    record_answers,
     resume,
     run_pulse_job,
     run_reminder_job,
     skip_week,
 )
-from tests import factories
+from tests import factories, stored
 from tests.blockkit import assert_valid_blocks
 from tests.conftest import make_settings
 from tests.slack_server import FakeSlack
@@ -293,3 +295,16 @@ def test_an_account_slack_refuses_is_not_retried_and_does_not_hold_up_others(
     assert remind(services, "2026-11-26 09:05").sent == 0
     assert sorted(reminded(slack)) == ["UQUIET", "USILENT"]  # one attempt each
     assert len(slack.messages["DSILENT"]) == 2
+
+
+def test_several_answers_at_once_are_recorded_together_or_not_at_all(services: Services, db: Database, slack: FakeSlack) -> None:
+    factories.person(db, "UANNA", tz=BERLIN)
+    round_id = send_pulse(services, slack)
+    with freeze_time("2026-11-24 12:00"):
+        with pytest.raises(InvalidAnswer):
+            record_answers(db, services.key, "UANNA", round_id, {"capability": 3, "workload": 99})
+        assert stored.responses(db, services.key) == []
+        view = record_answers(db, services.key, "UANNA", round_id, {"capability": 3, "workload": 1})
+    assert view.chosen == {"capability": 3, "workload": 1}
+    [answered] = stored.responses(db, services.key)
+    assert set(answered.answers) == {"capability", "workload"} and not answered.skipped

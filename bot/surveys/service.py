@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -438,18 +438,35 @@ def record_answer(
     at: dt.datetime | None = None,
 ) -> PulseView:
     """Record (or change) one answer; clicking the same button twice leaves one answer."""
+    return record_answers(db, key, user_id, round_id, {question_key: option_index}, at=at)
+
+
+def record_answers(
+    db: Database,
+    key: bytes,
+    user_id: str,
+    round_id: int,
+    chosen: Mapping[str, int],
+    *,
+    at: dt.datetime | None = None,
+) -> PulseView:
+    """Record (or change) answers to several questions of one pulse at once, all or none: each
+    question key with the index of the option chosen."""
     at = at or now()
     with db.session() as session:
         person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
-        question = next((q for q in thaw(pulse_round.question_set.questions) if q.key == question_key), None)
-        if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
-            raise InvalidAnswer("That answer does not belong to this pulse.")
+        questions = {q.key: q for q in thaw(pulse_round.question_set.questions)}
+        values: dict[str, float] = {}
+        for question_key, option_index in chosen.items():
+            question = questions.get(question_key)
+            if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
+                raise InvalidAnswer("That answer does not belong to this pulse.")
+            values[question.key] = float(question.options[option_index].value)
         who = week_pseudonym(key, pulse_round.week, user_id)
-        value = question.options[option_index].value
 
         def answer(answered: Answered) -> None:
-            answered.answers[question.key] = float(value)
+            answered.answers.update(values)
             answered.skipped = False
 
         _change(session, key, pulse_round, person, who, answer)
