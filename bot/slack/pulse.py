@@ -29,6 +29,9 @@ STALE_BUTTON = "That button no longer works. Your latest pulse is in your messag
 
 # Clicks on one message are handled in parallel threads; updates to it are serialised here.
 _MESSAGE_LOCKS = tuple(threading.Lock() for _ in range(64))
+# A message is sent again while what is recorded changes under it; past this, another update
+# is certainly on its way (someone is clicking faster than Slack answers).
+MAX_REFRESHES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +55,26 @@ class _Click:
 
 def register(app: App, services: Services) -> None:
     def show(click: _Click, view: PulseView) -> None:
+        if click.message is not None:
+            show_latest(click.message, click.user_id, view.round_id)
+
+    def show_latest(message: MessageRef, user_id: str, round_id: int) -> None:
         """Update the message with the latest recorded state, not the state this click saw.
 
-        Two quick clicks finish in any order; re-reading under a per-message lock means the last
-        update Slack receives always shows every answer recorded so far.
+        Clicks finish in any order, in this process and in others serving the same app. Within a
+        process, a per-message lock keeps one update in flight. Across processes, an update can
+        still land after a newer one; so once Slack has applied ours, the recorded state is read
+        again and, if it changed meanwhile, sent again. Whoever changes the state last re-reads
+        it after that change, so the last update Slack applies shows every answer recorded.
         """
-        if click.message is None:
-            return
-        with _MESSAGE_LOCKS[hash(click.message) % len(_MESSAGE_LOCKS)]:
-            latest = service.pulse_for(services.db, services.key, click.user_id, view.round_id)
-            services.messenger.update_pulse(click.message, latest)
+        with _MESSAGE_LOCKS[hash(message) % len(_MESSAGE_LOCKS)]:
+            latest = service.pulse_for(services.db, services.key, user_id, round_id)
+            for _ in range(MAX_REFRESHES):
+                services.messenger.update_pulse(message, latest)
+                again = service.pulse_for(services.db, services.key, user_id, round_id)
+                if again == latest:
+                    return
+                latest = again
 
     def refuse(respond: Respond, error: Exception) -> None:
         respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
@@ -163,7 +176,7 @@ def register(app: App, services: Services) -> None:
             return
         ref = service.delivery_message(services.db, user_id, round_id)
         if ref is not None:
-            services.messenger.update_pulse(ref, updated)
+            show_latest(ref, user_id, updated.round_id)
 
     @services.commands.handles(Pause)
     def pause_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
