@@ -44,14 +44,20 @@ def png() -> bytes:
     return trend_chart(WEEKS, SERIES, title=TITLE)
 
 
-def lines_by_label(weeks: list[str], series: dict[str, list[float | None]]) -> dict[str, Line2D]:
-    figure = build_figure(weeks, series, title=TITLE)
-    return {str(line.get_label()): line for axes in figure.axes for line in axes.get_lines()}
+def lines_by_label(weeks: list[str], series: dict[str, list[float | None]], **kwargs: object) -> dict[str, Line2D]:
+    """The data lines by their label without its direction ("Capability · higher is better" → "Capability")."""
+    figure = build_figure(weeks, series, title=TITLE, **kwargs)  # type: ignore[arg-type]
+    return {str(line.get_label()).split(" · ")[0]: line for axes in figure.axes for line in axes.get_lines()}
+
+
+def plain(names: set[str] | list[str]) -> list[str]:
+    return sorted(name.split(" · ")[0] for name in names)
 
 
 def labels(axes: Axes) -> set[str]:
-    """Labels of the data lines (reference lines such as the zero line have private "_" labels)."""
-    return {label for line in axes.get_lines() if not (label := str(line.get_label())).startswith("_")}
+    """Labels of the data lines (reference lines such as the zero line have private "_" labels,
+    and the × key for weeks with too few answers is not a series)."""
+    return {label for line in axes.get_lines() if not (label := str(line.get_label())).startswith(("_", "×"))}
 
 
 def legend(axes: Axes) -> list[str]:
@@ -111,16 +117,20 @@ def test_as_gapped_turns_none_into_nan() -> None:
 
 def test_a_series_with_nothing_to_show_says_so_in_the_legend() -> None:
     series: dict[str, list[float | None]] = {**SERIES, "clarity": [None] * len(WEEKS)}
-    assert "Clarity (not shown: too few answers)" in lines_by_label(WEEKS, series)
+    figure = build_figure(WEEKS, series, title=TITLE)
+    assert "Clarity · higher is better (not shown: too few answers)" in labels(figure.axes[0])
+    never_asked = {"clarity": [False] * len(WEEKS)}
+    figure = build_figure(WEEKS, series, title=TITLE, asked=never_asked)
+    assert "Clarity · higher is better (not asked in these weeks)" in labels(figure.axes[0])
 
 
 def test_time_saved_is_labelled_self_reported_and_never_charted_alone() -> None:
     figure = build_figure(WEEKS, SERIES, title=TITLE)
     scores, hours = figure.axes[:2]
-    assert labels(hours) == {"Time saved (self-reported)", "AI upkeep"}
+    assert labels(hours) == {"Time saved (self-reported) · higher is better", "AI upkeep · lower is better"}
     assert "self-reported" in hours.get_title(loc="left")
-    assert labels(scores) == {"Capability", "Workload", "Clarity"}
-    assert legend(hours) == ["Time saved (self-reported)", "AI upkeep"]
+    assert plain(labels(scores)) == ["Capability", "Clarity", "Workload"]
+    assert legend(hours)[:2] == ["Time saved (self-reported) · higher is better", "AI upkeep · lower is better"]
     with pytest.raises(ValueError, match="beside upkeep"):
         build_figure(WEEKS, {"time_saved": SERIES["time_saved"]}, title=TITLE)
 
@@ -129,7 +139,7 @@ def test_rework_goes_on_a_share_axis_beside_the_hours() -> None:
     rework: list[float | None] = [0.2] * len(WEEKS)
     figure = build_figure(WEEKS, {**SERIES, "rework": rework}, title=TITLE)
     hours = figure.axes[1]
-    assert legend(hours)[-1].startswith("Rework")
+    assert legend(hours)[-1] == "Rework often/always (right axis) · lower is better"
     assert figure.axes[2].get_ylim() == (0.0, 1.0)
 
 
@@ -204,3 +214,47 @@ def test_a_channel_the_bot_is_not_in_is_a_permanent_failure(
         messenger.upload_chart("CELSEWHERE", png, title=TITLE)
     assert caught.value.reason == "not_in_channel"
     assert caught.value.permanent is True
+
+
+def too_few_marks(axes: Axes) -> dict[str, list[int]]:
+    return {str(line.get_label()).removeprefix("_too_few_"): [int(v) for v in line.get_xdata()]
+            for line in axes.get_lines() if str(line.get_label()).startswith("_too_few_")}
+
+
+def test_a_gap_says_whether_the_question_was_asked_or_had_too_few_answers() -> None:
+    # Clarity rotates: asked every third week. Its other gaps are weeks it was not asked.
+    asked = {"clarity": [i % 3 == 2 for i in range(len(WEEKS))] ,
+             "capability": [True] * len(WEEKS), "workload": [True] * len(WEEKS)}
+    series = {**SERIES, "clarity": [None, None, 2.5, None, None, None, None, None, 3.1, None, None, 3.4]}
+    figure = build_figure(WEEKS, series, title=TITLE, asked=asked)
+    scores, hours = figure.axes[:2]
+    marks = too_few_marks(scores)
+    assert marks["clarity"] == [5]  # asked in the sixth week, too few answers; the rest not asked
+    assert marks["capability"] == [2] and marks["workload"] == [2, 6]
+    assert too_few_marks(hours) == {"time_saved": [2], "upkeep": [2]}
+    assert "× asked, too few answers to show" in legend(scores)
+    assert "not asked" in hours.get_xlabel() and "too few answers" in hours.get_xlabel()
+
+
+def test_go_lives_are_marked_with_the_rollout_name() -> None:
+    figure = build_figure(WEEKS, SERIES, title=TITLE, go_lives=[("2026-W46", "Forecast copilot"),
+                                                                 ("2026-W46", "Support assistant"),
+                                                                 ("2025-W10", "Before the chart")])
+    scores, hours = figure.axes[:2]
+    for axes in (scores, hours):
+        [line] = [line for line in axes.get_lines() if line.get_label() == "_go_live"]
+        assert list(line.get_xdata()) == [3, 3]
+    notes = [text.get_text() for text in scores.texts]
+    assert notes == ["go-live: Forecast copilot, Support assistant"]
+
+
+def test_every_series_says_which_direction_is_better() -> None:
+    figure = build_figure(WEEKS, {**SERIES, "recognition": [3.0] * len(WEEKS), "net": [1.0] * len(WEEKS)}, title=TITLE)
+    shown = [label for axes in figure.axes for label in labels(axes)]
+    assert shown and all(label.count(" · ") == 1 for label in shown)
+    direction = {label.split(" · ")[0]: label.split(" · ")[1] for label in shown}
+    assert direction == {
+        "Capability": "higher is better", "Workload": "higher is better", "Clarity": "higher is better",
+        "Recognition": "higher is better", "Time saved (self-reported)": "higher is better",
+        "AI upkeep": "lower is better", "Net (saved − upkeep)": "higher is better",
+    }

@@ -613,9 +613,17 @@ def agrees(claim: Claim, figure: Released) -> bool:
 # ================================================================ outputs, as texts and as claims
 
 
-def chart_stub(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> bytes:
+def chart_stub(
+    weeks: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    asked: Mapping[str, Sequence[bool]] | None = None,
+    go_lives: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """The chart's data instead of its PNG: the series are compared, matplotlib is not timed."""
-    return repr((list(weeks), sorted((k, list(v)) for k, v in series.items()), title)).encode()
+    flags = sorted((k, list(v)) for k, v in (asked or {}).items())
+    return repr((list(weeks), sorted((k, list(v)) for k, v in series.items()), title, flags, list(go_lives))).encode()
 
 
 @dataclass

@@ -3,8 +3,11 @@
 The chart is drawn on matplotlib's Agg canvas directly, never through pyplot: servers have no
 display, and pyplot's global figure registry is not safe in the scheduler's threads.
 
-Weeks the confidentiality engine suppressed arrive as None. They are drawn as gaps, never joined
-across: a line through a suppressed week would show a figure nobody was allowed to see.
+Weeks without a figure arrive as None. They are drawn as gaps, never joined across: a line
+through a suppressed week would show a figure nobody was allowed to see. The chart says what a
+gap means: a week whose question was asked but had too few answers to show is marked × on the
+panel's floor; a gap without a mark was not asked that week (rotating questions, or no pulse).
+Go-lives are dashed vertical lines, and each series' label says which direction is better.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ _COLOURS = {
     "rework": "#a23b72",
 }
 _STYLES = {"net": "--", "rework": ":"}
+# Which way is good news, shown in each series' label.
+LOWER_IS_BETTER = frozenset({"upkeep", "rework"})
+TOO_FEW = "× asked, too few answers to show"
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
@@ -63,22 +69,42 @@ def as_gapped(values: Sequence[float | None]) -> np.ndarray:
     return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
 
-def trend_chart(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> bytes:
+def trend_chart(
+    weeks: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    asked: Mapping[str, Sequence[bool]] | None = None,
+    go_lives: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """A PNG of the last weeks' trends: scores (1–5) above, hours per person below.
 
     `weeks` labels the x axis, oldest first; each series has one value per week, None where
-    suppressed. Keys are those of SCORE_LABELS and HOUR_LABELS, plus "rework" (a share, 0..1).
+    there is no figure. Keys are those of SCORE_LABELS and HOUR_LABELS, plus "rework" (a share,
+    0..1). `asked` says, per series and week, whether the question was asked (a None in an asked
+    week had too few answers); without it every gap is read as too few answers. `go_lives` are
+    (week, rollout name) pairs, drawn where the week is in the chart.
     """
-    figure = build_figure(weeks, series, title=title)
+    figure = build_figure(weeks, series, title=title, asked=asked, go_lives=go_lives)
     buffer = io.BytesIO()
     # No "Software" entry: the bytes depend on the data, not on the matplotlib version installed.
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str) -> Figure:
+def build_figure(
+    weeks: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    asked: Mapping[str, Sequence[bool]] | None = None,
+    go_lives: Sequence[tuple[str, str]] = (),
+) -> Figure:
     """The chart as a matplotlib Figure on an Agg canvas (trend_chart renders it)."""
     _check(weeks, series)
+    asked = {key: asked[key] if asked is not None and key in asked else [True] * len(weeks) for key in series}
+    if any(len(flags) != len(weeks) for flags in asked.values()):
+        raise ValueError(f"asked must have one flag per week ({len(weeks)})")
     figure = Figure(figsize=(SIZE_PX[0] / DPI, SIZE_PX[1] / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     scores_axes, hours_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
@@ -87,7 +113,7 @@ def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | Non
 
     for key, label in SCORE_LABELS.items():
         if key in series:
-            _line(scores_axes, x, key, label, series[key])
+            _line(scores_axes, x, key, label, series[key], asked[key])
     scores_axes.set_ylim(0.8, 5.2)
     scores_axes.set_yticks([1, 2, 3, 4, 5])
     scores_axes.set_ylabel("Mean score (1–5)", fontsize=12)
@@ -95,7 +121,7 @@ def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | Non
 
     hour_keys = [key for key in HOUR_LABELS if key in series]
     for key in hour_keys:
-        _line(hours_axes, x, key, HOUR_LABELS[key], series[key])
+        _line(hours_axes, x, key, HOUR_LABELS[key], series[key], asked[key])
     hours_axes.set_ylim(*_hour_limits([series[key] for key in hour_keys]))
     hours_axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
     hours_axes.set_ylabel("Hours per person", fontsize=12)
@@ -104,7 +130,7 @@ def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | Non
 
     if "rework" in series:
         share_axes = hours_axes.twinx()
-        _line(share_axes, x, "rework", REWORK_LABEL, series["rework"])
+        _line(share_axes, x, "rework", REWORK_LABEL, series["rework"], asked["rework"])
         share_axes.set_ylim(0, 1)
         share_axes.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         share_axes.tick_params(labelsize=11)
@@ -116,13 +142,20 @@ def build_figure(weeks: Sequence[str], series: Mapping[str, Sequence[float | Non
         axes.tick_params(labelsize=11)
         axes.set_xlim(-0.5, max(len(weeks) - 0.5, 0.5))
         axes.spines[["top"]].set_visible(False)
+    for axes in (scores_axes, hours_axes):
+        _mark_too_few(axes, x, {key: (series[key], asked[key]) for key in series
+                                if (key in SCORE_LABELS) == (axes is scores_axes) and key != "rework"})
+    _mark_go_lives(scores_axes, hours_axes, weeks, go_lives)
     if scores_axes.get_legend_handles_labels()[0]:
         scores_axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=11, frameon=False)
     if handles:
         hours_axes.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1), fontsize=11, frameon=False)
     hours_axes.axhline(0, color="#999999", linewidth=0.8)
     hours_axes.set_xticks(x, week_labels(weeks))
-    hours_axes.set_xlabel("Week · gaps are weeks with too few answers to show", fontsize=11, color="#555555")
+    hours_axes.set_xlabel(
+        "Week · × on the floor: asked, too few answers to show · a gap without ×: not asked that week · dashed: go-live",
+        fontsize=11, color="#555555",
+    )
     return figure
 
 
@@ -166,15 +199,44 @@ def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]]) -
         raise ValueError("time saved is self-reported: it is charted only beside upkeep")
 
 
-def _line(axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None]) -> None:
+def _line(axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None], asked: Sequence[bool]) -> None:
     y = as_gapped(values)
+    label += " · lower is better" if key in LOWER_IS_BETTER else " · higher is better"
     if np.isnan(y).all():
-        label += " (not shown: too few answers)"
+        label += " (not shown: too few answers)" if any(asked) else " (not asked in these weeks)"
     # Markers keep a week standing alone between two gaps visible; NaN breaks the line.
     axes.plot(
         x, y, label=label, color=_COLOURS[key], linestyle=_STYLES.get(key, "-"),
         linewidth=2.5, marker="o", markersize=6,
     )
+
+
+def _mark_too_few(axes: Axes, x: np.ndarray, shown: Mapping[str, tuple[Sequence[float | None], Sequence[bool]]]) -> None:
+    """An × on the panel's floor, in the series' colour, for each week asked without a figure."""
+    floor = axes.get_ylim()[0]
+    drawn = False
+    for key, (values, asked) in shown.items():
+        weeks = [i for i, (value, was_asked) in enumerate(zip(values, asked, strict=True)) if value is None and was_asked]
+        if weeks:
+            axes.plot(x[weeks], [floor] * len(weeks), linestyle="none", marker="x", markersize=9,
+                      markeredgewidth=2, color=_COLOURS[key], clip_on=False, label="_too_few_" + key)
+            drawn = True
+    if drawn:
+        axes.plot([], [], linestyle="none", marker="x", color="#555555", label=TOO_FEW)
+
+
+def _mark_go_lives(scores: Axes, hours: Axes, weeks: Sequence[str], go_lives: Sequence[tuple[str, str]]) -> None:
+    at: dict[int, list[str]] = {}
+    for week, name in go_lives:
+        if week in weeks:
+            at.setdefault(list(weeks).index(week), []).append(name)
+    for index, names in sorted(at.items()):
+        for axes in (scores, hours):
+            axes.axvline(index, color="#777777", linestyle="--", linewidth=1.2, label="_go_live")
+        scores.annotate(
+            "go-live: " + ", ".join(names), xy=(index, 5.2), xytext=(3, -3), textcoords="offset points",
+            fontsize=10, color="#444444", va="top", ha="left",
+        )
 
 
 def _hour_limits(all_values: list[Sequence[float | None]]) -> tuple[float, float]:

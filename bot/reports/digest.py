@@ -28,6 +28,7 @@ from bot.rollouts.decisions import latest_decisions
 from bot.rollouts.service import list_rollouts, pause_signal, time_to_competency, weeks_since_go_live
 from bot.settings import Behaviour
 from bot.surveys.bank import questions_for_week
+from bot.surveys.service import asked_by_week
 from bot.weeks import IsoWeek, round_closes_at
 
 CHART_WEEKS = 12
@@ -77,8 +78,21 @@ def build_digest(
         suppressed=not scores,
         notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
     )
-    chart = None if digest.suppressed else trend_chart([str(w) for w in weeks], _chart_series(series), title=f"Trends to {week}")
+    chart = None if digest.suppressed else _chart(db, behaviour, week, weeks, series)
     return digest, chart
+
+
+def _chart(
+    db: Database, behaviour: Behaviour, week: IsoWeek, weeks: Sequence[IsoWeek], series: Mapping[str, Sequence[float | None]]
+) -> bytes:
+    """The trend chart, saying which gaps were not asked and where rollouts went live."""
+    labels = [str(w) for w in weeks]
+    drawn = _chart_series(series)
+    asked_in = asked_by_week(db, labels)
+    asked = {key: [key in asked_in[w] for w in labels] for key in drawn}
+    rollouts = list_rollouts(db, at=round_closes_at(week), window_days=behaviour.rollouts.window_days)
+    go_lives = [(str(IsoWeek.of(r.go_live)), r.name) for r in rollouts if str(IsoWeek.of(r.go_live)) in labels]
+    return trend_chart(labels, drawn, title=f"Trends to {week}", asked=asked, go_lives=go_lives)
 
 
 def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.datetime | None) -> Digest:

@@ -544,6 +544,18 @@ def pulse_for(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.d
         return _view(session, key, pulse_round, week_pseudonym(key, pulse_round.week, user_id), at)
 
 
+def asked_by_week(db: Database, weeks: Sequence[str]) -> dict[str, frozenset[str]]:
+    """The question keys each week's round asked; a week without a round asked nothing."""
+    with db.session() as session:
+        rows = session.execute(
+            select(PulseRound.week, QuestionSet.questions)
+            .join(QuestionSet, QuestionSet.id == PulseRound.question_set_id)
+            .where(PulseRound.week.in_(list(weeks)))
+        ).all()
+    found = {week: frozenset(str(q["key"]) for q in questions) for week, questions in rows}
+    return {week: found.get(week, frozenset()) for week in weeks}
+
+
 def delivery_message(db: Database, user_id: str, round_id: int) -> MessageRef | None:
     """Where the person's pulse message for the round is, to update it after a modal."""
     with db.session() as session:
