@@ -153,7 +153,7 @@ def build_figure(
     hours_axes.axhline(0, color="#999999", linewidth=0.8)
     hours_axes.set_xticks(x, week_labels(weeks))
     hours_axes.set_xlabel(
-        "Week · × on the floor: asked, too few answers to show · a gap without ×: not asked that week · dashed: go-live",
+        "Week\n× on the floor: asked, too few answers to show · a gap without ×: not asked · dashed line: go-live",
         fontsize=11, color="#555555",
     )
     return figure
@@ -234,8 +234,8 @@ def _mark_go_lives(scores: Axes, hours: Axes, weeks: Sequence[str], go_lives: Se
         for axes in (scores, hours):
             axes.axvline(index, color="#777777", linestyle="--", linewidth=1.2, label="_go_live")
         scores.annotate(
-            "go-live: " + ", ".join(names), xy=(index, 5.2), xytext=(3, -3), textcoords="offset points",
-            fontsize=10, color="#444444", va="top", ha="left",
+            "go-live: " + ", ".join(names), xy=(index, 1.0), xytext=(4, 0), textcoords="offset points",
+            fontsize=10, color="#444444", va="bottom", ha="left", rotation=90,
         )
 
 
