@@ -98,6 +98,7 @@ class Schedule(_Strict):
     digest_day: Weekday = Weekday.monday
     digest_time: dt.time = dt.time(14, 0)
     digest_timezone: str = "UTC"
+    home_pause_weeks: int = Field(default=2, ge=1, le=26)
 
     _days = field_validator("pulse_day", "explainer_day", "digest_day", mode="before")(_weekday)
     _time = field_validator("pulse_time", "latest_time", "explainer_time", "digest_time", mode="before")(_time_of_day)

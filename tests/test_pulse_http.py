@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from bot.models import Person, Response
 from bot.settings import Settings
 from bot.surveys.service import run_pulse_job
 from tests import factories, stored
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import PSEUDONYM_KEY, make_settings
 from tests.harness import RunningApp, running_app
 from tests.slack_requests import SignedSlack
 from tests.slack_server import FakeSlack
@@ -335,6 +336,24 @@ def test_app_home_pause_button_pauses_and_offers_resume(app: RunningApp, db: Dat
     assert "paused through" in view and "home_resume" in view
     send_pulse(app)
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_the_app_home_pause_lasts_as_long_as_the_behaviour_file_says(
+    database_url: str, db: Database, slack: FakeSlack, tmp_path: Path
+) -> None:
+    config = tmp_path / "behaviour.yml"
+    config.write_text("schedule:\n  home_pause_weeks: 4\n", encoding="utf-8")
+    settings = make_settings(database_url=database_url, slack_api_url=slack.url, pulse_config=config)
+    factories.person(db, "UANNA", tz=BERLIN)
+    with running_app(settings, db, slack) as app, freeze_time("2026-11-23 12:00"):
+        home = json.loads(open_home(app, "UANNA"))
+        [button] = [e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "home_pause"]
+        assert (button["text"]["text"], button["value"]) == ("Pause for 4 weeks", "4")
+        app.requests.block_action("UANNA", "home_pause", button["value"], view={"id": "VHOME", "type": "home"})
+        app.settle()
+    view = json.dumps(slack.calls_to("views.publish")[-1].params["view"])
+    # Four pulse weeks from Monday 23 November: W48 to W51, so paused through Sunday 20 December.
+    assert "paused through Sun 20 Dec" in view
 
 
 def test_healthz_answers_ok_when_the_database_answers(app: RunningApp) -> None:

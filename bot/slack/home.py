@@ -25,7 +25,8 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
             hidden_work = labour.hidden_work_summary(services.db, services.key, user_id)
         except NotEnrolled:
             pass  # left the roster between the two reads: the next refresh says so
-    view = home_view(status, min_group=services.min_group, hidden_work=hidden_work)
+    view = home_view(status, min_group=services.min_group, pause_weeks=services.behaviour.schedule.home_pause_weeks,
+                     hidden_work=hidden_work)
     client.views_publish(user_id=user_id, view=view)
 
 
@@ -42,7 +43,8 @@ def register(app: App, services: Services) -> None:
     def pause(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         try:
-            service.pause(services.db, body["user"]["id"], 2)
+            # The weeks the button showed when it was pressed, not today's setting; never past the limit.
+            service.pause(services.db, body["user"]["id"], _weeks(body, services.behaviour.schedule.home_pause_weeks))
         except PulseError:
             pass  # not enrolled: the refreshed home says so
         publish(client, body["user"]["id"])
@@ -55,3 +57,13 @@ def register(app: App, services: Services) -> None:
         except PulseError:
             pass
         publish(client, body["user"]["id"])
+
+
+def _weeks(body: dict[str, Any], default: int) -> int:
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value") if isinstance(actions[0], dict) else None
+    try:
+        weeks = int(value) if isinstance(value, str) else default
+    except ValueError:
+        return default
+    return weeks if 1 <= weeks <= service.MAX_PAUSE_WEEKS else default

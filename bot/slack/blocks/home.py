@@ -30,7 +30,9 @@ ABOUT = (
 )
 
 
-def home_view(status: WeekStatus, *, min_group: int, hidden_work: HiddenWorkSummary | None = None) -> dict[str, Any]:
+def home_view(
+    status: WeekStatus, *, min_group: int, pause_weeks: int = 2, hidden_work: HiddenWorkSummary | None = None
+) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="Rollout Pulse")]
     if not status.enrolled:
         blocks.append(
@@ -42,7 +44,7 @@ def home_view(status: WeekStatus, *, min_group: int, hidden_work: HiddenWorkSumm
         )
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*This week ({status.week})*\n{_pulse_line(status)}")))
-        blocks.append(_pause_controls(status))
+        blocks.append(_pause_controls(status, pause_weeks))
     if hidden_work is not None:
         blocks.extend(_hidden_work(hidden_work))
     blocks.append(DividerBlock())
@@ -72,10 +74,11 @@ def _pulse_line(status: WeekStatus) -> str:
     return ":envelope: Your pulse is waiting in your messages with this app. It takes about a minute."
 
 
-def _pause_controls(status: WeekStatus) -> Block:
+def _pause_controls(status: WeekStatus, weeks: int) -> Block:
     if status.paused_until is not None:
         return ActionsBlock(elements=[ButtonElement(text="Resume my pulse", action_id=Action.HOME_RESUME, style="primary")])
-    return ActionsBlock(elements=[ButtonElement(text="Pause for 2 weeks", action_id=Action.HOME_PAUSE, value="2")])
+    label = "Pause for a week" if weeks == 1 else f"Pause for {weeks} weeks"
+    return ActionsBlock(elements=[ButtonElement(text=label, action_id=Action.HOME_PAUSE, value=str(weeks))])
 
 
 def _hidden_work(summary: HiddenWorkSummary) -> list[Block]:
