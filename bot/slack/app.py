@@ -3,60 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from bot.db import Database
-from bot.settings import Behaviour, Settings
-from bot.slack.background import Background, Traffic
-from bot.slack.client import make_web_client
-from bot.slack.commands import CommandRouter
-from bot.slack.messenger import SlackMessenger
+from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, summary
+from bot.slack.background import Traffic
+from bot.slack.services import Services, make_services
+
+__all__ = ["Services", "build_app", "make_services"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What listeners need: settings, the database, the Slack messenger and a pool for later work."""
-
-    settings: Settings
-    db: Database
-    messenger: SlackMessenger
-    commands: CommandRouter = field(default_factory=CommandRouter)
-    background: Background = field(default_factory=Background)
-
-    def after_ack(self, name: str, work: Callable[[], None]) -> None:
-        """Run `work` after the listener returns, so it never holds up the acknowledgement of a request.
-
-        Bolt acknowledges from its small listener pool; work left there makes the next requests'
-        acks wait for a free thread.
-        """
-        self.background.submit(name, work)
-
-    @property
-    def behaviour(self) -> Behaviour:
-        return self.settings.behaviour
-
-    @cached_property
-    def key(self) -> bytes:
-        return self.settings.pseudonym_key
-
-    @property
-    def min_group(self) -> int:
-        return self.behaviour.min_group_size
-
-
-def make_services(settings: Settings, db: Database, *, background: Executor | None = None) -> Services:
-    settings.require("slack_bot_token", purpose="to talk to Slack")
-    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
-    messenger = SlackMessenger(client, min_group=settings.behaviour.min_group_size)
-    return Services(settings, db, messenger, background=Background(background))
 
 
 class _CountingApp(App):
@@ -72,8 +30,6 @@ class _CountingApp(App):
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, summary
-
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
     settings.require("pulse_pseudonym_key", purpose="to store answers")

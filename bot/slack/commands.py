@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import PulseError
 from bot.slack.blocks.replies import help_message, problem_message
-from bot.slack.inputs import SlashCommand, UsageError, parse_slash
-
-if TYPE_CHECKING:
-    from bot.slack.app import Services
-
-Handler = Callable[[Any, dict[str, Any], Respond, WebClient], None]
-
-
-class CommandRouter:
-    """Which feature answers which `/pulse` subcommand; each feature registers its own."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[type, Handler] = {}
-
-    def handles(self, kind: type) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            self._handlers[kind] = handler
-            return handler
-
-        return register
-
-    def handler(self, command: SlashCommand) -> Handler | None:
-        return self._handlers.get(type(command))
-
+from bot.slack.inputs import UsageError, parse_slash
+from bot.slack.services import Services
 
 def register(app: App, services: Services) -> None:
     def show_help(respond: Respond, problem: str | None = None) -> None:

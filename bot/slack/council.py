@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.errors import PulseError
 from bot.reports.digest_model import DECISION_LABELS
 from bot.rollouts.decisions import record_decision
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.digest import parse_decision_value
 from bot.slack.blocks.replies import problem_message

@@ -14,7 +14,7 @@ from bot.explainers import service
 from bot.explainers.library import Explainer
 from bot.explainers.views import ExplainerView
 from bot.messenger import DeliveryFailed, MessageRef
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.explainers import (
     parse_question_submission,
     question_modal,

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.errors import NotEnrolled, PulseError
 from bot.labour import service as labour
 from bot.labour.views import HiddenWorkSummary
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.home import home_view
 from bot.slack.ids import Action
 from bot.surveys import service

@@ -13,7 +13,7 @@ from bot.errors import PulseError
 from bot.labour import service
 from bot.labour.durations import parse_duration
 from bot.models import NOTE_MAX_CHARS
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.labour import (
     form_errors,
     form_unreadable,

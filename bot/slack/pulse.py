@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.errors import PulseError
 from bot.messenger import MessageRef
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.common import parse_id
 from bot.slack.blocks.pulse import comment_modal, parse_answer_value
 from bot.slack.blocks.replies import paused_message, problem_message, resumed_message

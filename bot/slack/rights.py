@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot import rights
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.rights import forget_confirmation, forgotten_message, my_data_message
 from bot.slack.ids import Action
 from bot.slack.inputs import Forget, MyData, SlashCommand

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.roster.service import apply_slack_user
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.directory import slack_user
 
 

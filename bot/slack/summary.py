@@ -8,7 +8,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.reports.summary import team_summaries
-from bot.slack.app import Services
+from bot.slack.services import Services
 from bot.slack.blocks.summary import summary_message, summary_text
 from bot.slack.inputs import SlashCommand, Summary
 
