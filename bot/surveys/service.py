@@ -46,7 +46,7 @@ from bot.keys import require_key
 from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_everyone, snapshot_people, snapshot_person
 from bot.roster.service import enrolled_person
-from bot.settings import Behaviour, QuestionBank, Schedule
+from bot.settings import Behaviour, Question, QuestionBank, Schedule
 from bot.surveys.bank import freeze, questions_for_week, thaw
 from bot.surveys.views import PulseView, WeekStatus
 from bot.weeks import IsoWeek, local_instant, local_now, now, round_closes_at
@@ -544,16 +544,21 @@ def pulse_for(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.d
         return _view(session, key, pulse_round, week_pseudonym(key, pulse_round.week, user_id), at)
 
 
-def asked_by_week(db: Database, weeks: Sequence[str]) -> dict[str, frozenset[str]]:
-    """The question keys each week's round asked; a week without a round asked nothing."""
+def questions_by_week(db: Database, weeks: Sequence[str]) -> dict[str, list[Question]]:
+    """The questions each week's round asked, as frozen then; a week without a round asked none."""
     with db.session() as session:
         rows = session.execute(
             select(PulseRound.week, QuestionSet.questions)
             .join(QuestionSet, QuestionSet.id == PulseRound.question_set_id)
             .where(PulseRound.week.in_(list(weeks)))
         ).all()
-    found = {week: frozenset(str(q["key"]) for q in questions) for week, questions in rows}
-    return {week: found.get(week, frozenset()) for week in weeks}
+    found = {week: thaw(questions) for week, questions in rows}
+    return {week: found.get(week, []) for week in weeks}
+
+
+def asked_by_week(db: Database, weeks: Sequence[str]) -> dict[str, frozenset[str]]:
+    """The question keys each week's round asked."""
+    return {week: frozenset(q.key for q in questions) for week, questions in questions_by_week(db, weeks).items()}
 
 
 def delivery_message(db: Database, user_id: str, round_id: int) -> MessageRef | None:
