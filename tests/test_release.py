@@ -68,6 +68,7 @@ class Scenario:
     level: dict[str, str | None] = field(default_factory=dict)
     answers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # week → person → key → option
     hidden: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # week → person → category → minutes
+    shared: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # … of which shared for credit
     rounds: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -94,6 +95,9 @@ class Scenario:
         log_hidden_work(self.db, KEY, user_id, minutes=minutes, category=category, share_with_manager=share, at=wednesday(week))
         by_category = self.hidden.setdefault(str(week), {}).setdefault(user_id, {})
         by_category[category] = by_category.get(category, 0) + minutes
+        if share:
+            credited = self.shared.setdefault(str(week), {}).setdefault(user_id, {})
+            credited[category] = credited.get(category, 0) + minutes
 
     def release(self, week: IsoWeek) -> WeekRelease:
         [found] = released(self.db, KEY, [week], self.k, at=final_at(str(week)))
@@ -140,8 +144,18 @@ class Scenario:
             assert figure.people == len({u[0] if isinstance(u, tuple) else u for u in unknowns}), (measure, scope, label)
             family = HIDDEN if measure.startswith(HIDDEN) else measure
             families.setdefault(family, []).append(unknowns)
+            if family == HIDDEN:
+                # A manager knows the reports shared with them: only the rest is unknown to them.
+                families.setdefault("hidden, shared reports known", []).append(
+                    frozenset(u for u in unknowns if self.anonymous(week, *u))
+                )
         for family, rows in families.items():
             assert determined_small_group(rows, self.k) is None, family
+
+    def anonymous(self, week: IsoWeek, user_id: str, category: str) -> bool:
+        """Whether some of the person's minutes in the category were logged without their name."""
+        logged = self.hidden.get(str(week), {}).get(user_id, {}).get(category, 0)
+        return logged > self.shared.get(str(week), {}).get(user_id, {}).get(category, 0)
 
 
 def everyone(scenario: Scenario, week: IsoWeek, choices: Mapping[str, int], who: Iterable[str] | None = None) -> None:
@@ -363,6 +377,38 @@ def test_11_categories_are_split_out_when_each_holds_enough_people(org: Scenario
     release = org.release(W48)
     org.judge(W48, release)
     assert release.get("hidden:validation") is not None and release.get("hidden:cleanup") is not None
+
+
+def test_12_colleagues_sharing_for_credit_never_leave_a_colleagues_anonymous_minutes_exposed(org: Scenario) -> None:
+    # Sales' manager sees four reports by name; Sales' total less them would be UA4's own.
+    org.people({**team_of("A", "Sales", 5), **team_of("B", "Legal", 5)})
+    org.send(W48)
+    for n in range(4):
+        org.log(W48, f"UA{n}", 60, "validation", share=True)
+    org.log(W48, "UA4", 45, "validation")
+    for n in range(5):
+        org.log(W48, f"UB{n}", 30, "validation")
+    release = org.release(W48)
+    org.judge(W48, release)
+    assert release.team(HIDDEN, "Sales") is None
+    # Legal's total beside the organisation's would leave Sales' too: it goes as well.
+    assert release.team(HIDDEN, "Legal") is None
+    hidden = release.get(HIDDEN)
+    assert hidden is not None and (hidden.people, hidden.total) == (10, 4 * 60 + 45 + 5 * 30)
+
+
+def test_12_a_team_whose_reporters_also_log_anonymously_keeps_its_figure(org: Scenario) -> None:
+    org.people({**team_of("A", "Sales", 5), **team_of("B", "Legal", 5)})
+    org.send(W48)
+    for n in range(5):
+        org.log(W48, f"UA{n}", 60, "validation", share=n < 4)
+        org.log(W48, f"UA{n}", 15, "validation")
+        org.log(W48, f"UB{n}", 30, "validation")
+    release = org.release(W48)
+    org.judge(W48, release)
+    sales = release.team(HIDDEN, "Sales")
+    assert sales is not None and (sales.people, sales.total) == (5, 5 * 60 + 5 * 15)
+    assert release.team(HIDDEN, "Legal") is not None
 
 
 # ---------------------------------------------------------------- once, and never again

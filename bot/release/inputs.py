@@ -52,6 +52,7 @@ class WeekInputs:
     answered: set[int] = field(default_factory=set)  # people with a response that is not a skip
     values: dict[str, dict[int, float]] = field(default_factory=dict)  # question → person → value
     hidden: dict[int, dict[str, int]] = field(default_factory=dict)  # person → category → minutes
+    shared: dict[int, dict[str, int]] = field(default_factory=dict)  # … of which shown to managers by name
     ratings: dict[str, dict[int, bool]] = field(default_factory=dict)  # explainer → person → first rating
     reach: dict[str, int] = field(default_factory=dict)  # explainer → people it reached this week
 
@@ -114,10 +115,13 @@ def _hidden_work(session: Session, key: bytes, week: str, by_pseudonym: dict[str
         .where(CreditReport.week == week)
         .group_by(CreditReport.person_id, CreditReport.category)
     )
+    shared: dict[int, dict[str, int]] = defaultdict(dict)
     for person, category, total in credit:
         if person in inputs.members:
             minutes[person][category] += int(total or 0)
+            shared[person][category] = int(total or 0)
     inputs.hidden = {person: dict(by_category) for person, by_category in minutes.items()}
+    inputs.shared = dict(shared)
 
 
 def _explainers(session: Session, key: bytes, week: str, users: dict[int, str], inputs: WeekInputs) -> None:
