@@ -34,7 +34,7 @@ from bot.reports.render import render_digest
 from bot.reports.summary import team_summaries
 from bot.rights import forget
 from bot.settings import Behaviour, QuestionBank, load_behaviour
-from bot.surveys.service import record_answer, run_pulse_job, skip_week
+from bot.surveys.service import record_answer, record_comment, run_pulse_job, skip_week
 from bot.weeks import UTC, IsoWeek
 from tests import factories
 from tests.reference import determined_small_group
@@ -522,8 +522,8 @@ def dump(db: Database) -> dict[str, list[str]]:
 
 
 def swapped_history(db: Database, first: str, second: str) -> dict[str, list[str]]:
-    """Six people answer a week; `first` answers 1 early and logs two hours, `second` answers 5
-    later and logs half an hour. Released, then dumped."""
+    """Six people answer a week; `first` answers 1 early, comments and logs two hours, `second`
+    answers 5 later, comments and logs half an hour. Released, then dumped."""
     org = Scenario(db, behaviour())
     org.people(team_of("A", "Sales", 6))
     org.send(W48)
@@ -532,6 +532,8 @@ def swapped_history(db: Database, first: str, second: str) -> dict[str, list[str
     for user_id in ("UA2", "UA3", "UA4", "UA5"):
         org.answer(W48, user_id, {"capability": 2, "workload": 2}, at=early + dt.timedelta(hours=2))
     org.answer(W48, second, {"capability": 4, "workload": 3}, at=late)
+    record_comment(db, KEY, first, org.rounds[str(W48)], "Too much checking.", at=early)
+    record_comment(db, KEY, second, org.rounds[str(W48)], "Fine by me.", at=late)
     log_hidden_work(db, KEY, first, minutes=120, category="validation", at=early)
     log_hidden_work(db, KEY, second, minutes=30, category="validation", at=late)
     org.release(W48)
@@ -547,6 +549,7 @@ def test_two_histories_that_swap_two_peoples_answers_and_times_leave_equal_dumps
         other = swapped_history(db, "UA1", "UA0")
     assert one == other
     assert one["responses"] and one["released_figures"]  # the dump is not empty: there was something to swap
+    assert len(one["released_comments"]) == 2
 
 
 def test_a_release_with_the_wrong_key_stops_in_one_line_and_releases_nothing(

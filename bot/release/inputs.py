@@ -50,6 +50,7 @@ class WeekInputs:
     questions: list[Question] = field(default_factory=list)  # the round's, free text excluded
     sent: set[int] = field(default_factory=set)  # people the pulse reached
     answered: set[int] = field(default_factory=set)  # people with a response that is not a skip
+    comments: list[str] = field(default_factory=list)  # their comments, in no meaningful order
     values: dict[str, dict[int, float]] = field(default_factory=dict)  # question → person → value
     hidden: dict[int, dict[str, int]] = field(default_factory=dict)  # person → category → minutes
     shared: dict[int, dict[str, int]] = field(default_factory=dict)  # … of which shown to managers by name
@@ -95,6 +96,8 @@ def _pulse(session: Session, key: bytes, week: str, by_pseudonym: dict[str, int]
         if answered.skipped:
             continue
         inputs.answered.add(person)
+        if answered.comment:
+            inputs.comments.append(answered.comment)
         for question_key, value in answered.answers.items():
             if question_key in keys:
                 inputs.values.setdefault(question_key, {})[person] = value
