@@ -201,3 +201,15 @@ def test_a_list_too_long_for_one_reply_says_exactly_what_it_leaves_out() -> None
     missing = 6 * 60 - shown
     assert f"{missing} reports from" in note and "<@U005>" in note
     assert "Ask for fewer weeks" in note
+
+
+def test_a_report_too_long_for_one_section_once_escaped_goes_on_in_the_next() -> None:
+    report = SharedReport("2026-W48", "validation", 30, "&" * 100, "&" * 500)  # 3,051 characters escaped
+    credit = CreditForManager(("2026-W48",), ("Sales",), (PersonCredit("U001", (report, report)),))
+    (message,) = credit_messages(credit)
+    text, blocks = message
+    assert_valid_message(text, blocks)
+    sections = [block["text"]["text"] for block in blocks if block["type"] == "section"]
+    assert len(sections) == 5  # the heading, then each report over two sections
+    joined = "".join(sections).replace("*<@U001>* (continued)\n", "")
+    assert joined.count(" · " + "&amp;" * 100 + " · " + "&amp;" * 500) == 2  # split, nothing lost

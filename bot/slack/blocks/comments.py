@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.slack.blocks.common import escape, render
+from bot.slack.blocks.common import escape, render, split_text
 
 SECTION_CHARS = 3000  # Slack's limit for a section's text
 MESSAGE_BLOCKS = 50  # Slack's limit for a message
@@ -56,16 +56,5 @@ def _count(number: int) -> str:
 
 
 def _pieces(text: str) -> list[str]:
-    """The escaped comment in sections of at most SECTION_CHARS, split at a space or line break
-    where there is one, never inside an escape such as `&amp;`; nothing is dropped."""
-    pieces = []
-    while len(text) > SECTION_CHARS:
-        cut = max(text.rfind(" ", SECTION_CHARS // 2, SECTION_CHARS), text.rfind("\n", SECTION_CHARS // 2, SECTION_CHARS))
-        cut = cut + 1 if cut > 0 else SECTION_CHARS
-        entity = text.rfind("&", cut - 4, cut)
-        if entity >= 0 and ";" not in text[entity:cut]:
-            cut = entity
-        pieces.append(text[:cut])
-        text = text[cut:]
-    pieces.append(text)
-    return pieces
+    """The escaped comment in sections of at most SECTION_CHARS; nothing is dropped."""
+    return split_text(text, SECTION_CHARS)

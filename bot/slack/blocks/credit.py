@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.labour.credit import CreditForManager, PersonCredit, SharedByMe, SharedReport
 from bot.labour.durations import format_minutes
-from bot.slack.blocks.common import escape, render
+from bot.slack.blocks.common import escape, render, split_text
 
 SECTION_CHARS = 3000  # Slack's limit for a section's text
 MESSAGE_BLOCKS = 50  # Slack's limit for a message
@@ -45,16 +45,18 @@ def _people_word(count: int) -> str:
 
 def _sections(heading: str, lines: Sequence[str], continued: str) -> list[tuple[str, int]]:
     """`heading` and its lines in sections of at most SECTION_CHARS, with how many lines each
-    holds; the heading is repeated (as `continued`) where the lines go on in another section.
-    A line always fits one section (a report line is well under it)."""
+    holds; the heading is repeated (as `continued`) where the lines go on in another section. A
+    line too long for one section (a long note and tool, escaped) goes on in the next."""
     sections: list[tuple[str, int]] = []
     current, count = heading, 0
     for line in lines:
-        if len(current) + 1 + len(line) > SECTION_CHARS:
-            sections.append((current, count))
-            current, count = continued, 0
-        current += "\n" + line
-        count += 1
+        pieces = split_text(line, SECTION_CHARS - max(len(heading), len(continued)) - 1)
+        for number, piece in enumerate(pieces):
+            if len(current) + 1 + len(piece) > SECTION_CHARS:
+                sections.append((current, count))
+                current, count = continued, 0
+            current += "\n" + piece
+            count += number == len(pieces) - 1  # a line counts where it ends
     sections.append((current, count))
     return sections
 
@@ -75,6 +77,8 @@ def credit_messages(credit: CreditForManager) -> list[tuple[str, list[dict[str, 
         return []
     span = credit.weeks[0] if len(credit.weeks) == 1 else f"{credit.weeks[0]} to {credit.weeks[-1]}"
     teams = ", ".join(escape(team) for team in credit.teams)
+    if len(teams) > 500:
+        teams = f"your {len(credit.teams)} teams"
     summary = f"{format_minutes(credit.minutes)} from {_people_word(len(credit.people))} in {teams}, with each person's total."
     # (text, whose, how many of their reports) per section, in order.
     sections: list[tuple[str, int | None, int]] = [(f"*Hidden AI work shared with you* · {span}\n{summary}", None, 0)]
