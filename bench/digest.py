@@ -316,9 +316,13 @@ def inputs_of(plan: WeekPlan, org: Organisation) -> WeekInputs:
             inputs.values.setdefault(key, {})[person] = value
     inputs.sent |= inputs.answered
     minutes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for person, category, logged, *_ in plan.hidden:
+    shared: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for person, category, logged, _tool, _note, credit in plan.hidden:
         minutes[person][category] += logged
+        if credit:
+            shared[person][category] += logged
     inputs.hidden = {person: dict(by_category) for person, by_category in minutes.items()}
+    inputs.shared = {person: dict(by_category) for person, by_category in shared.items()}
     for person, key, first, _ in plan.ratings:
         inputs.ratings.setdefault(key, {})[person] = first
     inputs.reach = dict(Counter(key for _, key in plan.sends))

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +77,7 @@ class MemoryMessenger:
     questions: list[CouncilQuestion] = field(default_factory=list)
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (channel, title, png)
     digests: list[Digest] = field(default_factory=list)
+    comments: dict[str, list[str]] = field(default_factory=dict)  # week → the comments posted in its thread
     delivered: dict[tuple[str, int], MessageRef] = field(default_factory=dict)  # (kind, delivery id)
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
@@ -115,6 +116,12 @@ class MemoryMessenger:
         if chart is not None:
             self.upload_chart(channel, chart, title=f"Trends to {digest.week}")
         return MessageRef(channel=channel, ts=f"{len(self.digests)}.000500")
+
+    def post_comments(
+        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+    ) -> None:
+        self.comments[week] = list(comments)
+        posted(1)
 
 
 def _organisation() -> tuple[str, list[SlackUser], dict[str, str]]:

@@ -6,6 +6,7 @@ bot/slack/ implements it over the Web API; the demo renders to the terminal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -61,4 +62,12 @@ class Messenger(Protocol):
 
     def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
         """Post the council digest, with its trend chart when there is one."""
+        ...
+
+    def post_comments(
+        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+    ) -> None:
+        """Post a week's released comments, word for word, in the digest's thread: as many
+        messages as it takes, always split the same way. The first `skip` were posted by an
+        earlier run; `posted(n)` is called once n messages are out."""
         ...

@@ -490,6 +490,47 @@ class ReleasedFigure(Base):
     )
 
 
+class ReleasedComment(Base):
+    """One pulse comment released with its week, for the council: its text sealed, nothing else.
+
+    Written once, by the week's release, only when the week's respondents number at least its
+    `min_group_size`, in random order under a random id: nothing in the row (id, place, row
+    version) leads back to the response it came from, or to when it was written. Never changed
+    afterwards, like the rest of the release; `/pulse forget` cannot find it, since nothing
+    links it to anybody.
+    """
+
+    __tablename__ = "released_comments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    week: Mapped[str] = mapped_column(ForeignKey("releases.week", ondelete="CASCADE"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_released_comments_week", "week"), NO_ROWID)
+
+
+class CommentThread(Base):
+    """How far a week's released comments have been posted in its digest's thread.
+
+    Claimed before posting, like the digest; `parts_posted` grows message by message, so a run
+    that stopped half-way finishes the thread and never posts a message twice.
+    """
+
+    __tablename__ = "comment_threads"
+
+    week: Mapped[str] = mapped_column(ForeignKey("releases.week", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10), default="posting")
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    parts_posted: Mapped[int] = mapped_column(Integer, default=0)
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('posting', 'posted', 'failed')", name="status_known"),
+        CheckConstraint("parts_posted >= 0", name="parts_not_negative"),
+    )
+
+
 class ProgressDay(Base):
     """That an open week's progress was counted on this day: it is counted at most once a day."""
 

@@ -1,7 +1,8 @@
 """Retention: raw answers, comments and notes older than `retention_days` are deleted.
 
 Released figures stay (they name nobody and are never recounted), so later digests still show
-those weeks' trends. A week not yet released is released first, so no week's trend depends on
+those weeks' trends, and so do released comments: they are part of the week's release, which
+never changes, and nothing in them leads to a person. A week not yet released is released first, so no week's trend depends on
 whether a digest happened to run. The job is idempotent: it deletes what is past the cut-off, and
 a second run finds nothing.
 """

@@ -127,6 +127,9 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
             "Questions you asked anonymously cannot be linked to you, so they are not listed.",
             "Weekly figures already released still include your past answers: they are totals over "
             "at least the minimum group, name nobody, and are never recounted.",
+            "A comment of a released week was also copied, word for word and without your name, to the "
+            "council's comments for that week; nothing links that copy to you, so it cannot be found "
+            "again to be shown here or deleted.",
         ),
     )
 
@@ -152,7 +155,8 @@ class Forgotten:
             f"{_count(self.hidden_work, 'hidden-work report')}, {_count(self.feedback, 'explainer rating')} "
             f"and {_count(self.named_questions, 'question')} asked with your name. "
             "Weekly totals already released still include what you answered: they cover at least "
-            "the minimum group, name nobody and are never recounted."
+            "the minimum group, name nobody and are never recounted. Comments already released to the "
+            "council stay with them: nothing links them to you, so they cannot be found to be deleted."
         )
 
 

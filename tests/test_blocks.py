@@ -124,7 +124,7 @@ def test_the_reminder_fits_block_kit(week: IsoWeek, state: str) -> None:
 @pytest.mark.parametrize("comment", [None, "ü" * 1000, "x" * COMMENT_MAX_CHARS], ids=["empty", "1000 chars", "at the limit"])
 def test_the_comment_modal_fits_block_kit_and_shows_the_saved_comment(comment: str | None) -> None:
     pulse = PulseView(**{**pulse_in_state("complete", WEEKS[0]).__dict__, "comment": comment})
-    modal = comment_modal(pulse)
+    modal = comment_modal(pulse, min_group=5)
     assert_valid_blocks(modal, surface="modal")
     field = modal["blocks"][0]["element"]
     assert field.get("initial_value") == comment  # the person edits what they wrote, not a blank box
@@ -247,7 +247,7 @@ def test_question_texts_from_a_behaviour_file_cannot_ping_anyone(mentions_file: 
     message = {"text": pulse_text(pulse), "blocks": pulse_message(pulse, min_group=MIN_GROUP)}
     reminder = {"text": reminder_text(pulse), "blocks": reminder_message(pulse)}
     home = home_view(WeekStatus(enrolled=True, week=pulse.week, pulse=pulse, sent=True), min_group=MIN_GROUP)
-    for payload in (message, reminder, home, comment_modal(pulse)):
+    for payload in (message, reminder, home, comment_modal(pulse, min_group=5)):
         assert [found for text in mrkdwn_texts(payload) for found in pings(text)] == []
     if not pulse.skipped:  # the question still reads as written, only harmless
         rendered = "\n".join(mrkdwn_texts(message))

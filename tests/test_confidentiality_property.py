@@ -166,6 +166,7 @@ class WeekTruth:
     responses: dict[str, bool] = field(default_factory=dict)  # user id → skipped
     answers: dict[str, dict[str, int]] = field(default_factory=dict)  # user id → question → option index
     hidden: dict[str, dict[str, list[tuple[int, Loc]]]] = field(default_factory=dict)  # → category → reports
+    shared: set[Loc] = field(default_factory=set)  # reports shown to the author's managers by name
     k: int | None = None  # the threshold it was released with
 
     @property
@@ -177,6 +178,10 @@ class WeekTruth:
 
     def minutes(self, uid: str, category: str) -> int:
         return sum(m for m, _ in self.hidden[uid][category])
+
+    def anonymous(self, uid: str, category: str) -> bool:
+        """Whether some of these minutes were logged without a name: unknown even to a manager."""
+        return any(loc not in self.shared for _, loc in self.hidden[uid][category])
 
 
 class Hooks:
@@ -343,6 +348,8 @@ class History:
         assert loc is not None
         truth = self.weeks[self.current or ""]
         truth.hidden.setdefault(step.uid, {}).setdefault(step.category, []).append((step.minutes, loc))
+        if step.share:
+            truth.shared.add(loc)
         if self.db is not None:
             log_hidden_work(self.db, KEY, step.uid, minutes=step.minutes, category=step.category,
                             share_with_manager=step.share, at=at)
@@ -409,6 +416,18 @@ def outermost(paths: Iterable[str]) -> list[str]:
 def family(measure: str) -> str:
     """Measures some released figure adds together are judged together."""
     return HIDDEN if measure == HIDDEN or measure.startswith(HIDDEN + ":") else measure
+
+
+# A manager sees the reports shared with them by name: for them, hidden work's unknowns are only
+# the minutes logged anonymously, and the figures must not determine a small group of those either.
+KNOWING_SHARED: Final = "hidden, with the reports shared for credit known"
+
+
+def readers(truth: WeekTruth, measure: str, cells: frozenset[Hashable]) -> list[tuple[str, frozenset[Hashable]]]:
+    """The families a figure over these unknowns is judged in, with the unknowns each reader lacks."""
+    if family(measure) != HIDDEN:
+        return [(family(measure), cells)]
+    return [(HIDDEN, cells), (KNOWING_SHARED, frozenset(c for c in cells if truth.anonymous(*c)))]  # type: ignore[misc]
 
 
 def members(truth: WeekTruth, scope: str, label: str) -> set[str]:
@@ -561,7 +580,8 @@ def judge(
                 problems.append(f"{shown}: total {figure.total} released, the truth sums to {sum(values)}")
             if measure.startswith("q:") and dict(figure.counts) != indicators(measure, values):
                 problems.append(f"{shown}: counts {dict(figure.counts)}, the truth has {indicators(measure, values)}")
-            rows.setdefault((name, family(measure)), []).append(cells)
+            for reader, unknown in readers(truth, measure, cells):
+                rows.setdefault((name, reader), []).append(unknown)
     for claim in claims:
         release, truth = releases.get(claim.week), weeks.get(claim.week)
         shown = f"{claim.source}: {claim.week} {claim.measure} {claim.group!r}"
@@ -586,7 +606,8 @@ def judge(
         elif not agrees(claim, true):
             problems.append(f"{shown}: shows {claim}, the truth is {true}")
         if resolved.cells:
-            rows.setdefault((claim.week, family(claim.measure)), []).append(resolved.cells)
+            for reader, unknown in readers(truth, claim.measure, resolved.cells):
+                rows.setdefault((claim.week, reader), []).append(unknown)
     for (name, measure_family), figures in sorted(rows.items(), key=lambda item: item[0]):
         k = weeks[name].k or releases[name].min_group_size or 3
         small = determined_small_group(figures, k)
@@ -1002,7 +1023,7 @@ def twins(run: History) -> list[Twin]:
             continue
         for key in ASKED:
             found += question_twins(truth, release, steps, key)
-        found += hidden_twins(truth, release)
+        found += hidden_twins(truth, release, steps)
         found += same_cell_twins(run, truth, steps)
     return found
 
@@ -1046,8 +1067,9 @@ def question_twins(truth: WeekTruth, release: WeekRelease, steps: Mapping[Loc, S
     return found
 
 
-def hidden_twins(truth: WeekTruth, release: WeekRelease) -> list[Twin]:
-    """Minutes moved between two reports that every released hidden-work figure adds together."""
+def hidden_twins(truth: WeekTruth, release: WeekRelease, steps: Mapping[Loc, Step]) -> list[Twin]:
+    """Minutes moved between two reports that every released hidden-work figure adds together
+    (each report stays shared for credit or not, as it was)."""
     rows = figure_rows(truth, release, lambda m: family(m) == HIDDEN)
     cells = sorted((uid, c) for uid, by in truth.hidden.items() for c, reports in by.items() if reports)
     found: list[Twin] = []
@@ -1057,8 +1079,8 @@ def hidden_twins(truth: WeekTruth, release: WeekRelease) -> list[Twin]:
         (m1, loc1), (m2, loc2) = max(truth.hidden[one[0]][one[1]]), min(truth.hidden[two[0]][two[1]])
         moved = min(m1 - 1, REPORT_MAX_MINUTES - m2, 60)
         if moved > 0:
-            change = {loc1: Step("log", uid=one[0], category=one[1], minutes=m1 - moved),
-                      loc2: Step("log", uid=two[0], category=two[1], minutes=m2 + moved)}
+            change = {loc1: dataclasses.replace(steps[loc1], minutes=m1 - moved),
+                      loc2: dataclasses.replace(steps[loc2], minutes=m2 + moved)}
             found.append(Twin("hidden", f"{truth.week}: {moved} min from {one} to {two}", change))
     return found
 

@@ -34,7 +34,7 @@ from bot.reports.render import render_digest
 from bot.reports.summary import team_summaries
 from bot.rights import forget
 from bot.settings import Behaviour, QuestionBank, load_behaviour
-from bot.surveys.service import record_answer, run_pulse_job, skip_week
+from bot.surveys.service import record_answer, record_comment, run_pulse_job, skip_week
 from bot.weeks import UTC, IsoWeek
 from tests import factories
 from tests.reference import determined_small_group
@@ -68,6 +68,7 @@ class Scenario:
     level: dict[str, str | None] = field(default_factory=dict)
     answers: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # week → person → key → option
     hidden: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # week → person → category → minutes
+    shared: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)  # … of which shared for credit
     rounds: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -94,6 +95,9 @@ class Scenario:
         log_hidden_work(self.db, KEY, user_id, minutes=minutes, category=category, share_with_manager=share, at=wednesday(week))
         by_category = self.hidden.setdefault(str(week), {}).setdefault(user_id, {})
         by_category[category] = by_category.get(category, 0) + minutes
+        if share:
+            credited = self.shared.setdefault(str(week), {}).setdefault(user_id, {})
+            credited[category] = credited.get(category, 0) + minutes
 
     def release(self, week: IsoWeek) -> WeekRelease:
         [found] = released(self.db, KEY, [week], self.k, at=final_at(str(week)))
@@ -140,8 +144,18 @@ class Scenario:
             assert figure.people == len({u[0] if isinstance(u, tuple) else u for u in unknowns}), (measure, scope, label)
             family = HIDDEN if measure.startswith(HIDDEN) else measure
             families.setdefault(family, []).append(unknowns)
+            if family == HIDDEN:
+                # A manager knows the reports shared with them: only the rest is unknown to them.
+                families.setdefault("hidden, shared reports known", []).append(
+                    frozenset(u for u in unknowns if self.anonymous(week, *u))
+                )
         for family, rows in families.items():
             assert determined_small_group(rows, self.k) is None, family
+
+    def anonymous(self, week: IsoWeek, user_id: str, category: str) -> bool:
+        """Whether some of the person's minutes in the category were logged without their name."""
+        logged = self.hidden.get(str(week), {}).get(user_id, {}).get(category, 0)
+        return logged > self.shared.get(str(week), {}).get(user_id, {}).get(category, 0)
 
 
 def everyone(scenario: Scenario, week: IsoWeek, choices: Mapping[str, int], who: Iterable[str] | None = None) -> None:
@@ -365,6 +379,38 @@ def test_11_categories_are_split_out_when_each_holds_enough_people(org: Scenario
     assert release.get("hidden:validation") is not None and release.get("hidden:cleanup") is not None
 
 
+def test_12_colleagues_sharing_for_credit_never_leave_a_colleagues_anonymous_minutes_exposed(org: Scenario) -> None:
+    # Sales' manager sees four reports by name; Sales' total less them would be UA4's own.
+    org.people({**team_of("A", "Sales", 5), **team_of("B", "Legal", 5)})
+    org.send(W48)
+    for n in range(4):
+        org.log(W48, f"UA{n}", 60, "validation", share=True)
+    org.log(W48, "UA4", 45, "validation")
+    for n in range(5):
+        org.log(W48, f"UB{n}", 30, "validation")
+    release = org.release(W48)
+    org.judge(W48, release)
+    assert release.team(HIDDEN, "Sales") is None
+    # Legal's total beside the organisation's would leave Sales' too: it goes as well.
+    assert release.team(HIDDEN, "Legal") is None
+    hidden = release.get(HIDDEN)
+    assert hidden is not None and (hidden.people, hidden.total) == (10, 4 * 60 + 45 + 5 * 30)
+
+
+def test_12_a_team_whose_reporters_also_log_anonymously_keeps_its_figure(org: Scenario) -> None:
+    org.people({**team_of("A", "Sales", 5), **team_of("B", "Legal", 5)})
+    org.send(W48)
+    for n in range(5):
+        org.log(W48, f"UA{n}", 60, "validation", share=n < 4)
+        org.log(W48, f"UA{n}", 15, "validation")
+        org.log(W48, f"UB{n}", 30, "validation")
+    release = org.release(W48)
+    org.judge(W48, release)
+    sales = release.team(HIDDEN, "Sales")
+    assert sales is not None and (sales.people, sales.total) == (5, 5 * 60 + 5 * 15)
+    assert release.team(HIDDEN, "Legal") is not None
+
+
 # ---------------------------------------------------------------- once, and never again
 
 
@@ -476,8 +522,8 @@ def dump(db: Database) -> dict[str, list[str]]:
 
 
 def swapped_history(db: Database, first: str, second: str) -> dict[str, list[str]]:
-    """Six people answer a week; `first` answers 1 early and logs two hours, `second` answers 5
-    later and logs half an hour. Released, then dumped."""
+    """Six people answer a week; `first` answers 1 early, comments and logs two hours, `second`
+    answers 5 later, comments and logs half an hour. Released, then dumped."""
     org = Scenario(db, behaviour())
     org.people(team_of("A", "Sales", 6))
     org.send(W48)
@@ -486,6 +532,8 @@ def swapped_history(db: Database, first: str, second: str) -> dict[str, list[str
     for user_id in ("UA2", "UA3", "UA4", "UA5"):
         org.answer(W48, user_id, {"capability": 2, "workload": 2}, at=early + dt.timedelta(hours=2))
     org.answer(W48, second, {"capability": 4, "workload": 3}, at=late)
+    record_comment(db, KEY, first, org.rounds[str(W48)], "Too much checking.", at=early)
+    record_comment(db, KEY, second, org.rounds[str(W48)], "Fine by me.", at=late)
     log_hidden_work(db, KEY, first, minutes=120, category="validation", at=early)
     log_hidden_work(db, KEY, second, minutes=30, category="validation", at=late)
     org.release(W48)
@@ -501,6 +549,7 @@ def test_two_histories_that_swap_two_peoples_answers_and_times_leave_equal_dumps
         other = swapped_history(db, "UA1", "UA0")
     assert one == other
     assert one["responses"] and one["released_figures"]  # the dump is not empty: there was something to swap
+    assert len(one["released_comments"]) == 2
 
 
 def test_a_release_with_the_wrong_key_stops_in_one_line_and_releases_nothing(

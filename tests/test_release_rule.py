@@ -26,6 +26,7 @@ from bot.release.rule import (
     Decision,
     Row,
     decide,
+    decide_for_readers,
     violation,
 )
 
@@ -515,3 +516,74 @@ def test_bench_decide_at_the_product_size(shape: str, people: int, k: int, limit
         f"{len(decision.released)} released, {len(decision.withheld)} withheld"
     )
     assert worst < limit
+
+
+# ---------------------------------------------------------------- readers who know some values
+
+
+def check_readers_against_oracle(views: list[tuple[list[Atom], list[Row]]], k: int) -> Decision:
+    """Safe in every view, and greedy maximal: each withheld row, beside the rows kept before it,
+    breaks the rule in some view where it holds anybody (or holds nobody at all)."""
+    decision = decide_for_readers(views, k)
+    rows = views[0][1]
+    assert set(decision.released) | set(decision.withheld) == {row.key for row in rows}
+    for atoms, view_rows in views:
+        by_key = {row.key: row for row in view_rows}
+        assert not oracle_violates(atoms, [by_key[key] for key in decision.released], k)
+    for position, row in enumerate(rows):
+        if row.key not in decision.withheld:
+            continue
+        if not filled(views[0][0], row):
+            assert decision.withheld[row.key] == EMPTY
+            continue
+        broken = []
+        for atoms, view_rows in views:
+            mine = view_rows[position]
+            if not filled(atoms, mine):
+                continue
+            before = [r for r in view_rows[:position] if r.key in decision.released]
+            broken.append(len(people_of(atoms, mine.atoms)) < k or oracle_violates(atoms, before + [mine], k))
+        assert any(broken), row.key
+    return decision
+
+
+def knowing(atoms: list[Atom], known: frozenset[tuple[Hashable, Hashable]]) -> list[Atom]:
+    """The cells as a reader who knows the values of these (cell, person) pairs sees them."""
+    return [Atom(a.key, frozenset(p for p in a.people if (a.key, p) not in known)) for a in atoms]
+
+
+def test_four_who_share_for_credit_do_not_leave_the_fifths_minutes_as_their_teams_total() -> None:
+    sales, legal = crowd("s", 5), crowd("l", 5)
+    atoms = [atom("sales", sales), atom("legal", legal)]
+    rows = [row("org", "sales", "legal"), row("Sales", "sales"), row("Legal", "legal")]
+    shared = frozenset(("sales", f"s{i}") for i in range(4))
+    alone = decide(atoms, rows, 5)
+    assert alone.released == ("org", "Sales", "Legal")
+    decision = check_readers_against_oracle([(atoms, rows), (knowing(atoms, shared), rows)], 5)
+    assert decision.released == ("org",)
+    assert decision.withheld == {"Sales": TOO_FEW, "Legal": ISOLATES}
+
+
+def test_a_row_a_reader_knows_entirely_is_judged_by_the_others_alone() -> None:
+    atoms = [atom("a", crowd("a", 5)), atom("b", crowd("b", 5))]
+    rows = [row("org", "a", "b"), row("A", "a")]
+    everything_known = frozenset(("a", f"a{i}") for i in range(5))
+    decision = check_readers_against_oracle([(atoms, rows), (knowing(atoms, everything_known), rows)], 5)
+    assert decision.released == ("org", "A")
+
+
+def test_readers_must_want_the_same_rows() -> None:
+    atoms = [atom("a", crowd("a", 5))]
+    with pytest.raises(ValueError, match="same rows"):
+        decide_for_readers([(atoms, [row("org", "a")]), (atoms, [row("other", "a")])], 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hidden_work_weeks(), st.data())
+def test_decide_for_readers_who_know_the_reports_shared_with_them(
+    week: tuple[list[Atom], list[Row], int], data: st.DataObject
+) -> None:
+    atoms, rows, k = week
+    pairs = sorted(((a.key, p) for a in atoms for p in a.people), key=repr)
+    shared = frozenset(pair for pair in pairs if data.draw(st.booleans()))
+    check_readers_against_oracle([(atoms, rows), (knowing(atoms, shared), rows)], k)

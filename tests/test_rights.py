@@ -77,7 +77,8 @@ def test_forget_asks_first_then_deletes_only_the_callers_data(app: RunningApp, h
     assert done.params["text"] == (
         "Deleted 1 answer in 1 weekly pulse, 1 hidden-work report, 0 explainer ratings and 0 questions asked with your name. "
         "Weekly totals already released still include what you answered: they cover at least the minimum group, "
-        "name nobody and are never recounted."
+        "name nobody and are never recounted. Comments already released to the council stay with them: "
+        "nothing links them to you, so they cannot be found to be deleted."
     )
     assert (count(db, Response), stored.answer_count(db, PSEUDONYM_KEY.encode()), count(db, HiddenWorkReport)) == (1, 1, 1)
     with freeze_time("2026-11-24 12:00"):

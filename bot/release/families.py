@@ -11,7 +11,10 @@ reader work out a person's value or a group under `min_group_size`:
   organisation-wide. Its indicator counts (favourable, a rate's mark, each option) are sums over
   the same people, so the question's decision is theirs too;
 * hidden work: the organisation's total, every team's total and the organisation's total per
-  category, tested as one family (a person who logged three categories is one person, not three);
+  category, tested as one family (a person who logged three categories is one person, not three).
+  Reports shared for credit are shown by name to the author's managers, who can subtract them:
+  the family must also pass with those minutes known, where a cell holds only the people who
+  logged in it anonymously;
 * per explainer: the week's first ratings, for the organisation.
 
 Only counts of contributors and the sums of their values are kept; means and shares are worked
@@ -26,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.release.inputs import Member, WeekInputs
-from bot.release.rule import Atom, Row, decide
+from bot.release.rule import Atom, Row, decide, decide_for_readers
 from bot.settings import Question
 
-RULE_VERSION: Final = 1
+RULE_VERSION: Final = 2  # 2: hidden work also decided with the reports shared for credit known
 
 PARTICIPATION: Final = "participation"
 HIDDEN: Final = "hidden"
@@ -204,12 +207,17 @@ def _hidden_work(inputs: WeekInputs, tree: list[str], min_size: int) -> list[Fig
     if not cells:
         return []
     atoms = [Atom(cell, frozenset(people)) for cell, people in cells.items()]
+    # What a manager cannot see: in each cell, the people who logged some of it anonymously.
+    unshared = [
+        Atom(cell, frozenset(p for p in people if inputs.hidden[p][cell[0]] > inputs.shared.get(p, {}).get(cell[0], 0)))
+        for cell, people in cells.items()
+    ]
     team_of = {cell: cell[1] for cell in cells}
     categories = sorted({category for category, _ in cells})
     rows = [Row((ORG, ""), frozenset(cells))]
     rows += [_team_row(team, cells, team_of) for team in tree]
     rows += [Row(("category", category), frozenset(c for c in cells if c[0] == category)) for category in categories]
-    decision = decide(atoms, rows, min_size)
+    decision = decide_for_readers([(atoms, rows), (unshared, rows)], min_size)
     figures = []
     for row in rows:
         if not decision.allows(row.key):

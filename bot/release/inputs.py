@@ -50,8 +50,10 @@ class WeekInputs:
     questions: list[Question] = field(default_factory=list)  # the round's, free text excluded
     sent: set[int] = field(default_factory=set)  # people the pulse reached
     answered: set[int] = field(default_factory=set)  # people with a response that is not a skip
+    comments: list[str] = field(default_factory=list)  # their comments, in no meaningful order
     values: dict[str, dict[int, float]] = field(default_factory=dict)  # question → person → value
     hidden: dict[int, dict[str, int]] = field(default_factory=dict)  # person → category → minutes
+    shared: dict[int, dict[str, int]] = field(default_factory=dict)  # … of which shown to managers by name
     ratings: dict[str, dict[int, bool]] = field(default_factory=dict)  # explainer → person → first rating
     reach: dict[str, int] = field(default_factory=dict)  # explainer → people it reached this week
 
@@ -94,6 +96,8 @@ def _pulse(session: Session, key: bytes, week: str, by_pseudonym: dict[str, int]
         if answered.skipped:
             continue
         inputs.answered.add(person)
+        if answered.comment:
+            inputs.comments.append(answered.comment)
         for question_key, value in answered.answers.items():
             if question_key in keys:
                 inputs.values.setdefault(question_key, {})[person] = value
@@ -114,10 +118,13 @@ def _hidden_work(session: Session, key: bytes, week: str, by_pseudonym: dict[str
         .where(CreditReport.week == week)
         .group_by(CreditReport.person_id, CreditReport.category)
     )
+    shared: dict[int, dict[str, int]] = defaultdict(dict)
     for person, category, total in credit:
         if person in inputs.members:
             minutes[person][category] += int(total or 0)
+            shared[person][category] = int(total or 0)
     inputs.hidden = {person: dict(by_category) for person, by_category in minutes.items()}
+    inputs.shared = dict(shared)
 
 
 def _explainers(session: Session, key: bytes, week: str, users: dict[int, str], inputs: WeekInputs) -> None:

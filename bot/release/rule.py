@@ -91,7 +91,8 @@ test in tests/test_release_rule.py reproduces them with `-m bench -s`):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
@@ -148,19 +149,53 @@ def decide(atoms: Iterable[Atom], rows: Sequence[Row], k: int) -> Decision:
     """The rows that may be released, chosen greedily in priority order (`rows` come most
     important first). Raises ValueError on k < 3, duplicate atom or row keys, or a row naming an
     unknown atom."""
-    cells, wanted = _prepare(atoms, rows, k)
-    released = _Released(cells, k)
+    return decide_for_readers([(atoms, rows)], k)
+
+
+def decide_for_readers(views: Sequence[tuple[Iterable[Atom], Sequence[Row]]], k: int) -> Decision:
+    """The rows that may be released when readers know different parts of the values.
+
+    Each view is what one kind of reader does not know: the same wanted rows (same keys, same
+    order, same cells), with each cell holding only the people whose value in it that reader
+    cannot see. A manager, say, sees the reports shared with them by name, so for them a cell
+    holds only the people who also logged there anonymously. A row is kept when, with the rows
+    kept before it, the rule holds in every view; a row whose cells are all empty in a view is
+    all known to that reader and tells them nothing new. The first view is everybody's values:
+    a row empty there is withheld as empty. Same validation as `decide`, and every view must
+    want the same rows."""
+    if not views:
+        raise ValueError("at least one view is needed")
+    prepared = [_prepare(atoms, rows, k) for atoms, rows in views]
+    keys = [key for key, _ in prepared[0][1]]
+    if any([key for key, _ in wanted] != keys for _, wanted in prepared[1:]):
+        raise ValueError("every view must want the same rows in the same order")
+    states = [_Released(cells, k) for cells, _ in prepared]
     kept: list[Hashable] = []
     withheld: dict[Hashable, str] = {}
-    for key, columns in wanted:
-        if not columns:
+    for index, key in enumerate(keys):
+        if not prepared[0][1][index][1]:
             withheld[key] = EMPTY
-        elif not cells.reaches(columns, k):
-            withheld[key] = TOO_FEW
-        elif released.add(columns) is None:
+            continue
+        reason: str | None = None
+        commits: list[Callable[[], None]] = []
+        for (cells, wanted), state in zip(prepared, states):
+            columns = wanted[index][1]
+            if not columns:
+                continue  # nothing in this row that this reader does not know already
+            if not cells.reaches(columns, k):
+                reason = TOO_FEW
+                break
+            witness, commit = state.consider(columns)
+            if witness is not None:
+                reason = ISOLATES
+                break
+            commits.append(commit)
+        if reason is None:
+            for commit in commits:
+                commit()
             kept.append(key)
         else:
-            withheld[key] = ISOLATES
+            withheld[key] = reason
     return Decision(released=tuple(kept), withheld=MappingProxyType(withheld))
 
 
@@ -273,6 +308,10 @@ def _primitive(vector: Vector) -> Vector:
     return vector
 
 
+def _unchanged() -> None:
+    pass
+
+
 class _Released:
     """The row space of the rows released so far.
 
@@ -293,6 +332,14 @@ class _Released:
         """Adds the row (coefficient 1 on each column) if the rule still holds with it and
         returns None; otherwise leaves everything as it was and returns the columns of an
         offending combination."""
+        witness, commit = self.consider(columns)
+        if witness is None:
+            commit()
+        return witness
+
+    def consider(self, columns: Sequence[int]) -> tuple[frozenset[int] | None, Callable[[], None]]:
+        """Whether the row may be added, changing nothing: (None, what adds it) if the rule
+        still holds with it, else (the columns of an offending combination, a no-op)."""
         vector: Vector = {column: 1 for column in columns}
         while vector:
             lead = min(vector)
@@ -302,17 +349,16 @@ class _Released:
             if basis is None:
                 # A new pivot on a large cell: W, the only place an offence can live, is
                 # unchanged.
-                self.leading[lead] = vector
-                return None
+                return None, functools.partial(self.leading.__setitem__, lead, vector)
             vector = _eliminate(vector, basis, lead)
         for pivot in [column for column in vector if column in self.hidden]:
             vector = _eliminate(vector, self.hidden[pivot], pivot)
         if not vector:
-            return None  # spanned by what is released already
+            return None, _unchanged  # spanned by what is released already
         witness = _Search(self, vector).run()
         if witness is None:
-            self._hide(vector)
-        return witness
+            return None, functools.partial(self._hide, vector)
+        return witness, _unchanged
 
     def _hide(self, vector: Vector) -> None:
         people = self.cells.people

@@ -34,10 +34,12 @@ from bot.models import (
     ProgressFigure,
     PulseRound,
     Release,
+    ReleasedComment,
     ReleasedFigure,
     Response,
     WeekRoster,
 )
+from bot.release.comments import comment_rows
 from bot.release.families import ORG, RULE_VERSION, TEAM, participation_figures, week_figures
 from bot.keys import require_key
 from bot.release.inputs import gather
@@ -79,11 +81,15 @@ def release_week(db: Database, key: bytes, week: str, min_size: int, *, at: dt.d
         ).scalar()
         if claimed is None:
             return False
-        figures = week_figures(gather(session, key, week), min_size)
+        inputs = gather(session, key, week)
+        figures = week_figures(inputs, min_size)
         if figures:
             session.execute(insert(ReleasedFigure), [figure.row(week) for figure in figures])
+        comments = comment_rows(key, inputs, min_size)
+        if comments:
+            session.execute(insert(ReleasedComment), comments)
         _rewrite_in_random_order(session, week)
-    log.info("release.week week=%s figures=%s", week, len(figures))
+    log.info("release.week week=%s figures=%s comments=%s", week, len(figures), len(comments))
     return True
 
 

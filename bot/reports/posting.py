@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from bot.db import Database, upsert
 from bot.messenger import DeliveryFailed, Messenger
 from bot.models import DigestPost
+from bot.reports.comment_thread import post_comment_thread
 from bot.reports.digest_model import Digest
 from bot.settings import Settings
 from bot.weeks import IsoWeek, local_instant, local_now, now
@@ -96,6 +97,8 @@ def post_digest(
     assert channel is not None
     if not _claim(db, run.week or "", at):
         run.reason = "already posted or being posted"
+        # A thread of comments that an earlier run could not finish is finished now.
+        post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at)
         return run
     digest, chart = build(target)
     try:
@@ -108,6 +111,7 @@ def post_digest(
     _finish(db, str(target), status="posted", channel_id=ref.channel, message_ts=ref.ts, posted_at=at)
     run.posted = True
     log.info("digest.posted week=%s", target)
+    post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at)
     return run
 
 

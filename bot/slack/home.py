@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.errors import NotEnrolled, PulseError
 from bot.labour import service as labour
+from bot.labour.credit import SharedByMe, shared_by_person
 from bot.labour.views import HiddenWorkSummary
 from bot.slack.services import Services
 from bot.slack.blocks.home import home_view
@@ -20,13 +21,15 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
     """Render the person's App Home afresh: their pulse week and their hidden work."""
     status = service.week_status(services.db, services.behaviour, services.key, user_id)
     hidden_work: HiddenWorkSummary | None = None
+    shared: SharedByMe | None = None
     if status.enrolled:
         try:
             hidden_work = labour.hidden_work_summary(services.db, services.key, user_id)
+            shared = shared_by_person(services.db, user_id)
         except NotEnrolled:
-            pass  # left the roster between the two reads: the next refresh says so
+            pass  # left the roster between the reads: the next refresh says so
     view = home_view(status, min_group=services.min_group, pause_weeks=services.behaviour.schedule.home_pause_weeks,
-                     hidden_work=hidden_work)
+                     hidden_work=hidden_work, shared=shared)
     client.views_publish(user_id=user_id, view=view)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.error import URLError
 
@@ -31,6 +31,7 @@ from bot.slack.blocks.pulse import (
     reminder_text,
 )
 from bot.reports.digest_model import Digest
+from bot.slack.blocks.comments import comment_messages
 from bot.slack.blocks.digest import digest_message, digest_text
 from bot.slack.client import without_unsafe_retries
 from bot.slack.ids import DELIVERY_EVENT
@@ -147,6 +148,14 @@ class SlackMessenger:
                 # The digest itself is out; a missing chart must not make the job post it again.
                 log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
         return ref
+
+    def post_comments(
+        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+    ) -> None:
+        for number, (text, blocks) in enumerate(comment_messages(week, comments), start=1):
+            if number > skip:
+                self._post(channel, text=text, blocks=blocks, thread_ts=thread_ts)
+                posted(number)
 
     def _built_once(
         self, kind: DeliveryKind, source: object, build: Callable[[], tuple[str, list[Any]]]

@@ -149,7 +149,7 @@ def register(app: App, services: Services) -> None:
         except PulseError as error:
             refuse(respond, error)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=comment_modal(view))
+        client.views_open(trigger_id=body["trigger_id"], view=comment_modal(view, min_group=services.min_group))
 
     @app.view(Callback.PULSE_COMMENT)
     def save_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

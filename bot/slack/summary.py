@@ -7,7 +7,9 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from bot.labour.credit import credit_for_manager
 from bot.reports.summary import team_summaries
+from bot.slack.blocks.credit import credit_messages
 from bot.slack.services import Services
 from bot.slack.blocks.summary import summary_message, summary_text
 from bot.slack.inputs import SlashCommand, Summary
@@ -25,3 +27,9 @@ def register(app: App, services: Services) -> None:
             text=summary_text(summaries),
             response_type="ephemeral",
         )
+        # A manager also sees, by name, the hidden work their people shared with them for credit
+        # (nothing more when nobody did).
+        credit = credit_for_manager(services.db, command["user_id"], parsed.team, parsed.weeks)
+        if credit is not None and credit.people:
+            for text, blocks in credit_messages(credit):
+                respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)

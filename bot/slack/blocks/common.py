@@ -27,6 +27,23 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, nothing dropped: each cut at a space or
+    line break in the second half of a piece when there is one, and never inside an escape such
+    as `&amp;` (so escape first, then split)."""
+    pieces = []
+    while len(text) > limit:
+        cut = max(text.rfind(" ", limit // 2, limit), text.rfind("\n", limit // 2, limit))
+        cut = cut + 1 if cut > 0 else limit
+        entity = text.rfind("&", cut - 4, cut)
+        if entity >= 0 and ";" not in text[entity:cut]:
+            cut = entity
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
+
+
 def slack_date(at: dt.datetime) -> str:
     """A date Slack shows in each reader's own time zone, with a UTC fallback."""
     fallback = at.astimezone(dt.timezone.utc).strftime("%a %d %b %H:%M UTC")

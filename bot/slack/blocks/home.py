@@ -16,10 +16,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.labour.credit import SharedByMe
 from bot.labour.durations import format_minutes
 from bot.labour.views import HiddenWorkSummary
 from bot.models import PAUSED_UNTIL_RESUMED
 from bot.slack.blocks.common import escape, slack_date
+from bot.slack.blocks.credit import shared_home_blocks
 from bot.slack.ids import Action
 from bot.surveys.views import WeekStatus
 
@@ -31,7 +33,12 @@ ABOUT = (
 
 
 def home_view(
-    status: WeekStatus, *, min_group: int, pause_weeks: int = 2, hidden_work: HiddenWorkSummary | None = None
+    status: WeekStatus,
+    *,
+    min_group: int,
+    pause_weeks: int = 2,
+    hidden_work: HiddenWorkSummary | None = None,
+    shared: SharedByMe | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="Rollout Pulse")]
     if not status.enrolled:
@@ -46,7 +53,10 @@ def home_view(
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*This week ({status.week})*\n{_pulse_line(status)}")))
         blocks.append(_pause_controls(status, pause_weeks))
     if hidden_work is not None:
-        blocks.extend(_hidden_work(hidden_work))
+        work = _hidden_work(hidden_work)
+        if shared is not None:
+            work[-1:-1] = shared_home_blocks(shared)  # before the button to log more
+        blocks.extend(work)
     blocks.append(DividerBlock())
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=ABOUT.format(min_group=min_group))]))
     return View(type="home", blocks=blocks).to_dict()

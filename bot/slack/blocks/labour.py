@@ -177,7 +177,10 @@ def logged_message(logged: LoggedWork, *, min_group: int) -> list[dict[str, Any]
         lines.append(f"Tool: {escape(logged.tool)}")
     lines.append(f"Your hidden AI work this week ({logged.week}): *{format_minutes(logged.week_minutes)}*.")
     if logged.shared_with_manager:
-        privacy = ":bust_in_silhouette: Shown to your manager, so the effort gets credit."
+        privacy = (
+            ":bust_in_silhouette: Shown to your manager, so the effort gets credit: your team's managers see it "
+            "by name, with its note, beside their `/pulse summary`. App Home lists what you shared."
+        )
     else:
         privacy = f":lock: Anonymous: it counts only in figures for groups of at least {min_group} people."
     return render(

@@ -25,6 +25,12 @@ from bot.slack.blocks.common import escape, parse_id, render, slack_date
 from bot.slack.ids import COMMENT_INPUT_ACTION, Action, Block as BlockId, Callback
 from bot.surveys.views import PulseView
 
+COMMENT_READERS = (
+    "The performance council reads comments word for word, in its weekly digest, with no name or "
+    "team, and only for a week in which at least {min_group} people answered. Your wording can "
+    "still give you away."
+)
+
 PRIVACY_NOTE = (
     ":lock: Anonymous: answers are stored under a pseudonym, never your name, and only shown "
     "for groups of at least {min_group} people."
@@ -65,7 +71,7 @@ def pulse_message(pulse: PulseView, *, min_group: int) -> list[dict[str, Any]]:
         blocks.extend(copy.deepcopy(_question(pulse.round_id, number, question, chosen, pulse.closed)))
     rest: list[Block] = []
     if (comment := pulse.comment_question) is not None:
-        rest.append(_comment(pulse, comment))
+        rest.append(_comment(pulse, comment, min_group))
     rest.append(_footer(pulse))
     rest.append(ContextBlock(elements=[MarkdownTextObject(text=PRIVACY_NOTE.format(min_group=min_group))]))
     return blocks + render(rest)
@@ -93,8 +99,9 @@ def _question(round_id: int, number: int, question: Question, chosen: int | None
     return render([section, ActionsBlock(block_id=f"a:{question.key}", elements=buttons)])
 
 
-def _comment(pulse: PulseView, question: Question) -> Block:
+def _comment(pulse: PulseView, question: Question, min_group: int) -> Block:
     saved = "\n_Your comment is saved._" if pulse.comment else ""
+    saved += "\n" + COMMENT_READERS.format(min_group=min_group)
     button = None
     if not pulse.closed:
         button = ButtonElement(
@@ -153,7 +160,7 @@ def reminder_text(pulse: PulseView) -> str:
     return f"A gentle reminder: your pulse for {pulse.week} is still open."
 
 
-def comment_modal(pulse: PulseView) -> dict[str, Any]:
+def comment_modal(pulse: PulseView, *, min_group: int) -> dict[str, Any]:
     question = pulse.comment_question
     label = question.text if question is not None else "Comment"
     view = View(
@@ -174,7 +181,7 @@ def comment_modal(pulse: PulseView) -> dict[str, Any]:
                     max_length=COMMENT_MAX_CHARS,
                     initial_value=pulse.comment or None,
                 ),
-                hint=PlainTextObject(text="Anonymous. Shown to the council only for groups large enough to keep it so."),
+                hint=PlainTextObject(text=COMMENT_READERS.format(min_group=min_group)),
             )
         ],
     )

@@ -59,7 +59,8 @@ def forget_confirmation() -> list[dict[str, Any]]:
                 text=MarkdownTextObject(
                     text="*Delete everything you answered and logged?* Your pulse answers, comments, hidden-work "
                     "reports, explainer ratings and named questions are deleted for good. Figures already shared "
-                    "with the council stay: they are aggregates and name nobody."
+                    "with the council stay: they are aggregates and name nobody. So do comments already "
+                    "released to the council: nothing links them to you, so they cannot be found."
                 )
             ),
             ActionsBlock(

@@ -1,0 +1,60 @@
+"""The week's pulse comments as replies in the council digest's thread.
+
+Word for word: each comment is escaped (`&`, `<`, `>`) so that `<!channel>` or `<@U…>` in it
+mentions nobody and links nothing, mrkdwn is marked `verbatim` so Slack does not turn a bare
+"@channel" or URL into one either, and nothing else is changed or dropped. Comments come in the
+order given (alphabetical); they are packed into as many messages as Slack's limits need, a
+comment longer than a section is continued in the next section, and the split depends only on
+the comments, so a run that resumes after message 2 posts message 3 of the same split.
+The fallback text carries no comment: notifications never show (or act on) what people wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.slack.blocks.common import escape, render, split_text
+
+SECTION_CHARS = 3000  # Slack's limit for a section's text
+MESSAGE_BLOCKS = 50  # Slack's limit for a message
+# Slack sets no total for a message's blocks short of 50 sections of 3,000 characters, but long
+# messages are folded behind "show more" and are hard to read: a reply holds about this much.
+MESSAGE_CHARS = 12_000
+
+
+def comment_messages(week: str, comments: Sequence[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(fallback text, blocks) per message; none for no comments."""
+    packed: list[list[str]] = []
+    size = 0
+    for comment in comments:
+        pieces = _pieces(escape(comment))
+        length = sum(len(piece) for piece in pieces)
+        if not packed or len(packed[-1]) + len(pieces) > MESSAGE_BLOCKS - 1 or size + length > MESSAGE_CHARS:
+            packed.append([])
+            size = 0
+        packed[-1].extend(pieces)
+        size += length
+    total = len(packed)
+    messages = []
+    for number, sections in enumerate(packed, start=1):
+        part = f" · message {number} of {total}" if total > 1 else ""
+        heading = (
+            f"*Pulse comments · {week}*{part}\n{_count(len(comments))}, word for word, in alphabetical order, "
+            "with no name or team: the week's respondents were enough for them to be shared."
+        )
+        blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=heading)])]
+        blocks += [SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True)) for piece in sections]
+        messages.append((f"Pulse comments for {week}{part}", render(blocks)))
+    return messages
+
+
+def _count(number: int) -> str:
+    return "1 comment" if number == 1 else f"{number} comments"
+
+
+def _pieces(text: str) -> list[str]:
+    """The escaped comment in sections of at most SECTION_CHARS; nothing is dropped."""
+    return split_text(text, SECTION_CHARS)
