@@ -72,7 +72,7 @@ class _CountingApp(App):
 
 
 def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
-    from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, summary
+    from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, stale, summary
 
     settings = services.settings
     settings.require("slack_signing_secret", purpose="to verify requests from Slack")
@@ -94,4 +94,5 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     council.register(app, services)
     summary.register(app, services)
     rights.register(app, services)
+    stale.register(app, services)  # last: it answers the buttons no feature took
     return app
