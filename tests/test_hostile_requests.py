@@ -32,6 +32,7 @@ from bot.slack.blocks.common import parse_id
 from bot.slack.inputs import FORM_UNREADABLE
 from bot.slack.pulse import STALE_FORM
 from bot.slack.stale import STALE_BUTTON
+from bot.slack.web import MAX_BODY_BYTES
 from bot.surveys.service import run_pulse_job
 from tests import factories, stored
 from tests.conftest import PSEUDONYM_KEY
@@ -402,7 +403,8 @@ def test_megabyte_fields_are_refused_without_a_trace(seeded: Seeded) -> None:
     )
     def send(where: str, size: int, letter: str) -> None:
         # `size` bytes as Slack's JSON carries the field, and always past every limit the app sets.
-        huge = letter * max(1_001, size // len(json.dumps(letter).strip('"')))
+        # (A JSON-escaped quote is two bytes: strip('"') would take its backslash for all of it.)
+        huge = letter * max(1_001, size // len(json.dumps(letter)[1:-1]))
         requests = seeded.app.requests
         seeded.slack.reset_calls()
         if where == "button value":
@@ -424,6 +426,18 @@ def test_megabyte_fields_are_refused_without_a_trace(seeded: Seeded) -> None:
             assert response.json()["response_action"] == "errors"
 
     send()
+    still_records_an_answer(seeded)
+
+
+def test_a_whole_body_larger_than_slack_ever_sends_is_answered_413(seeded: Seeded) -> None:
+    """The client sends all of it, as any HTTP client does; the app answers without reading it
+    and the client still reads that answer (the server drains the rest as it closes)."""
+    before = snapshot(seeded.db)
+    for field in ("payload", "text"):
+        body = urlencode({field: "x" * (MAX_BODY_BYTES + 1)}).encode()
+        response = seeded.post(body, FORM)
+        assert (response.status, response.text) == (413, "request too large")
+        refused_cleanly(seeded, response, before)
     still_records_an_answer(seeded)
 
 
