@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -212,24 +214,34 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @cli.command()
 def socket() -> None:
-    """Socket Mode and the scheduler in one process (local use, no public URL needed)."""
+    """Socket Mode and the scheduler in one process (local use, no public URL needed).
+
+    Needs SLACK_APP_TOKEN and SLACK_BOT_TOKEN, not the signing secret. Stops on SIGTERM or Ctrl-C,
+    after the work of every request it acknowledged.
+    """
     from apscheduler.schedulers.background import BackgroundScheduler
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.clock import JobContext, schedule_jobs
-    from bot.slack.app import build_app
+    from bot.slack.socket_mode import SocketMode
 
     settings = _settings()
-    settings.require("slack_app_token", purpose="for Socket Mode")
+    settings.require("slack_bot_token", "slack_app_token", "pulse_pseudonym_key", purpose="for Socket Mode")
+    settings.pseudonym_key  # noqa: B018 — fail here, not at the first click
     services = _services(settings)
-    app = build_app(services)
+    connection = SocketMode(services)
     _configure_logging()
+    connection.connect()
     scheduler = BackgroundScheduler(timezone="UTC")
     schedule_jobs(scheduler, JobContext(settings, services.db, services.messenger))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scheduler.start()
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
+        connection.close()
         scheduler.shutdown(wait=False)
 
 

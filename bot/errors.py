@@ -19,6 +19,14 @@ class NotEnrolled(PulseError):
     """The Slack user is not in the roster."""
 
 
+class Gone(PulseError):
+    """What a button or form refers to is no longer there: a pulse round, a question, a rollout.
+
+    The button comes from an older message or an older version of the app; the person is told
+    it no longer works and what to use instead.
+    """
+
+
 class RoundClosed(PulseError):
     """The pulse round no longer takes answers."""
 

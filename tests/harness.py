@@ -6,7 +6,9 @@ for those threads, so a test checks what the person sees only after the work is 
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,6 +21,9 @@ from bot.slack.app import Services, build_app, make_services
 from bot.slack.web import PulseWeb
 from tests.slack_requests import SignedSlack
 from tests.slack_server import FakeSlack
+
+
+LINGER_SECONDS = 10.0
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -52,6 +57,16 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _ThreadingWSGIServer(WSGIServer):
+    """wsgiref's server, one thread a connection, closing connections as HTTP servers do.
+
+    The app may answer before reading a body (413 for one larger than Slack ever sends). Closing
+    the socket with that body unread makes the kernel reset the connection, so a client still
+    sending it gets a broken pipe instead of the answer. Production servers drain it (gunicorn
+    reads an unread body before the next request on the connection; nginx and Apache linger on
+    close), and so does this one: it stops writing, then reads and drops what the client still
+    sends until the client closes, or for LINGER_SECONDS at most.
+    """
+
     daemon_threads = True
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -63,6 +78,18 @@ class _ThreadingWSGIServer(WSGIServer):
             self.finish_request(request, client_address)
         finally:
             self.shutdown_request(request)
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        try:
+            request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                request.settimeout(left)
+                if not request.recv(1 << 16):
+                    break  # the client has closed its side: nothing more is coming
+        except OSError:
+            pass  # reset or timed out: nothing left to read for
+        self.close_request(request)
 
 
 class RunningApp:

@@ -66,7 +66,8 @@ class SignedSlack:
                 return Response(answer.status, answer.read(), dict(answer.headers.items()))
         except urllib.error.HTTPError as error:
             # A rejected request is an outcome tests assert on, not a failure of the helper.
-            return Response(error.code, error.read(), dict(error.headers.items()))
+            with error:
+                return Response(error.code, error.read(), dict(error.headers.items()))
 
     def signed_headers(self, body: bytes, content_type: str, timestamp: int | None = None) -> dict[str, str]:
         # time.time() is looked up at call time so freezegun's clock is the one signed with.

@@ -93,9 +93,15 @@ class _RateLimit:
     used: int = 0
 
 
+# Methods Slack answers only for the app-level token (xapp-), not the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+
 class FakeSlack:
-    def __init__(self, bot_token: str = "xoxb-test-token") -> None:
+    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket_mode_url: str | None = None  # what apps.connections.open answers: a ws:// URL on loopback
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
         self.messages: dict[str, list[dict]] = defaultdict(list)
@@ -310,8 +316,11 @@ class FakeSlack:
         handler = _METHODS.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
-        if method != "api.test" and token != self.bot_token:
-            return {"ok": False, "error": "invalid_auth"}
+        if method in APP_TOKEN_METHODS:
+            if token != self.app_token:
+                return {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"}
+        elif method != "api.test" and token != self.bot_token:
+            return {"ok": False, "error": "not_allowed_token_type" if token == self.app_token else "invalid_auth"}
         try:
             with self._changed:
                 return {"ok": True, **handler(self, params)}
@@ -538,6 +547,13 @@ def _users_lookup_by_email(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
         if (user["profile"]["email"] or "").lower() == email and email:
             return {"user": fake.user(user["id"])}
     raise SlackError("users_not_found")
+
+
+@_api("apps.connections.open")
+def _apps_connections_open(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    if fake.socket_mode_url is None:
+        raise SlackError("internal_error")  # no Socket Mode peer is running in this test
+    return {"url": fake.socket_mode_url}
 
 
 @_api("files.getUploadURLExternal")

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from bot.clock import JobContext, run_job
+from bot.clock import JobContext, run_job, schedule_jobs
 from bot.db import Database
 from bot.models import DigestPost, Manager, Rollout, RolloutDecision, RolloutTeam, Team
 from bot.settings import Settings
@@ -124,6 +125,30 @@ def test_a_clock_that_was_down_on_monday_posts_the_digest_on_tuesday(
     posted_digest(slack)
 
 
+def test_the_scheduler_posts_no_digest_for_a_week_in_which_no_pulse_went_out(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    for user_id in people_of("Legal"):
+        factories.person(db, user_id, team_path="Legal", tz="Europe/Berlin")
+    # The very function the scheduler of `pulse socket` and `pulse clock` runs on each tick.
+    scheduler = BackgroundScheduler(timezone="UTC")
+    schedule_jobs(scheduler, JobContext(app.settings, app.db, app.services.messenger))
+    (tick,) = [job.func for job in scheduler.get_jobs() if job.id == "digest"]
+    with freeze_time("2026-11-30 14:00"):  # installed during 2026-W48: no pulse went out that week
+        tick()
+        tick()
+        assert digest_job(app, "2026-11-30 14:05").summary() == "digest 2026-W48: not posted (no pulse went out that week)"
+    assert slack.messages["CCOUNCIL"] == []
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DigestPost)) == 0
+    with freeze_time("2026-12-01 09:00"):
+        run_pulse_job(app.db, app.services.messenger, app.services.behaviour)
+    with freeze_time("2026-12-07 14:00"):  # nobody answered 2026-W49, but its pulse went out
+        tick()
+    (post,) = slack.messages["CCOUNCIL"]
+    assert "Council digest · 2026-W49" in json.dumps(post["blocks"], ensure_ascii=False)
+
+
 def council_click(app: RunningApp, user_id: str, decision: str) -> None:
     post = app.slack.messages["CCOUNCIL"][0]
     action = f"digest_decision:{decision}"
@@ -148,6 +173,8 @@ def test_a_council_member_decides_and_the_next_digest_shows_who_and_when(
     thread = [c for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts")]
     assert any(f"<@{member}>" in c.params["text"] and "Pause" in c.params["text"] for c in thread)
     slack.messages["CCOUNCIL"].clear()
+    with freeze_time("2026-12-01 09:00"):  # the next week's pulse goes out, so it has a digest
+        run_pulse_job(app.db, app.services.messenger, app.services.behaviour)
     slack.reset_calls()
     digest_job(app, "2026-12-07 14:00")
     assert f"Last decision: *Pause* by <@{member}>" in posted_digest(slack)

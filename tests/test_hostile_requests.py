@@ -30,7 +30,9 @@ from bot.db import Base, Database
 from bot.settings import Settings
 from bot.slack.blocks.common import parse_id
 from bot.slack.inputs import FORM_UNREADABLE
-from bot.slack.pulse import STALE_BUTTON
+from bot.slack.pulse import STALE_FORM
+from bot.slack.stale import STALE_BUTTON
+from bot.slack.web import MAX_BODY_BYTES
 from bot.surveys.service import run_pulse_job
 from tests import factories, stored
 from tests.conftest import PSEUDONYM_KEY
@@ -401,7 +403,8 @@ def test_megabyte_fields_are_refused_without_a_trace(seeded: Seeded) -> None:
     )
     def send(where: str, size: int, letter: str) -> None:
         # `size` bytes as Slack's JSON carries the field, and always past every limit the app sets.
-        huge = letter * max(1_001, size // len(json.dumps(letter).strip('"')))
+        # (A JSON-escaped quote is two bytes: strip('"') would take its backslash for all of it.)
+        huge = letter * max(1_001, size // len(json.dumps(letter)[1:-1]))
         requests = seeded.app.requests
         seeded.slack.reset_calls()
         if where == "button value":
@@ -423,6 +426,18 @@ def test_megabyte_fields_are_refused_without_a_trace(seeded: Seeded) -> None:
             assert response.json()["response_action"] == "errors"
 
     send()
+    still_records_an_answer(seeded)
+
+
+def test_a_whole_body_larger_than_slack_ever_sends_is_answered_413(seeded: Seeded) -> None:
+    """The client sends all of it, as any HTTP client does; the app answers without reading it
+    and the client still reads that answer (the server drains the rest as it closes)."""
+    before = snapshot(seeded.db)
+    for field in ("payload", "text"):
+        body = urlencode({field: "x" * (MAX_BODY_BYTES + 1)}).encode()
+        response = seeded.post(body, FORM)
+        assert (response.status, response.text) == (413, "request too large")
+        refused_cleanly(seeded, response, before)
     still_records_an_answer(seeded)
 
 
@@ -448,7 +463,9 @@ def test_a_body_larger_than_slack_ever_sends_is_refused_before_it_is_read(seeded
 # ---------------------------------------------------------------- ids and values the app never made
 
 
-def test_unknown_action_and_callback_ids_are_ignored(seeded: Seeded) -> None:
+def test_unknown_action_ids_are_answered_and_unknown_callback_ids_ignored(seeded: Seeded) -> None:
+    """A button the app does not know is acknowledged and answered (it comes from an older message
+    or version); a form or shortcut it does not know is refused with 404."""
     before = snapshot(seeded.db)
 
     @FUZZ
@@ -462,9 +479,15 @@ def test_unknown_action_and_callback_ids_are_ignored(seeded: Seeded) -> None:
             response = requests.view_submission("UANNA", callback_id, comment_values("hello"), private_metadata=str(seeded.round_id))
         else:
             response = requests.shortcut("UANNA", callback_id)
-        assert response.status == 404
         refused_cleanly(seeded, response, before)
-        assert web_api_calls(seeded.slack) == []
+        if kind == "action":
+            assert response.status == 200
+            (reply,) = seeded.slack.calls_to("response_url")
+            assert reply.params["response_type"] == "ephemeral" and reply.params["text"] == STALE_BUTTON
+            assert web_api_calls(seeded.slack) == ["response_url"]
+        else:
+            assert response.status == 404
+            assert web_api_calls(seeded.slack) == []
 
     send()
     still_records_an_answer(seeded)
@@ -747,7 +770,7 @@ def test_a_comment_form_with_a_round_id_the_app_never_wrote_says_so_in_the_modal
     for metadata in ["2147483648", "9223372036854775808", "-1", "0", "\u0661"]:
         response = seeded.app.requests.view_submission("UANNA", "pulse_comment_modal", comment_values("hi"), private_metadata=metadata)
         refused_cleanly(seeded, response, before)
-        assert response.json() == {"response_action": "errors", "errors": {"comment": STALE_BUTTON}}
+        assert response.json() == {"response_action": "errors", "errors": {"comment": STALE_FORM}}
 
 
 @pytest.mark.parametrize("text", ["1", "2147483647"])

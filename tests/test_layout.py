@@ -1,4 +1,4 @@
-"""The layering the code promises: no module of the app imports one that imports it back."""
+"""The layering the code promises: no import cycles, and only `bot/slack/` talks to Slack's libraries."""
 
 from __future__ import annotations
 
@@ -68,3 +68,12 @@ def test_no_module_of_the_app_imports_one_that_imports_it_back() -> None:
     graph = {module: {name for name in names if name in imports and name != module} for module, names in imports.items()}
     assert "bot.slack.services" in graph and "bot.slack.app" in graph
     assert _cycles(graph) == []
+
+
+def test_only_the_slack_package_imports_slack_libraries() -> None:
+    outside = {
+        module
+        for module, names in _imports().items()
+        if not module.startswith("bot.slack") and any(name.split(".")[0] in {"slack_bolt", "slack_sdk"} for name in names)
+    }
+    assert outside == set()

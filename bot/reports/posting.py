@@ -2,6 +2,8 @@
 
 The week's row in `digest_posts` is claimed before anything is posted; a second run (or a second
 clock) finds it and posts nothing. A claim left behind by a crash is taken over after a lease.
+A week in which no pulse went out (the app was installed since, or nobody was enrolled) has no
+digest: an empty one would tell the council nothing but that the app is new.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import or_, select, update
 
 from bot.db import Database, upsert
 from bot.messenger import DeliveryFailed, Messenger
-from bot.models import DigestPost
+from bot.models import Delivery, DigestPost, PulseRound
 from bot.reports.comment_thread import post_comment_thread
 from bot.reports.digest_model import Digest
 from bot.settings import Settings
@@ -50,6 +52,12 @@ def reported_week(settings: Settings, at: dt.datetime, *, force: bool) -> IsoWee
     if local < due and not force:
         return None
     return this_week.shifted(-1)
+
+
+def _pulse_went_out(db: Database, week: str) -> bool:
+    with db.session() as session:
+        sent = select(Delivery.id).join(PulseRound, PulseRound.id == Delivery.round_id)
+        return session.scalar(sent.where(PulseRound.week == week, Delivery.status == "sent").limit(1)) is not None
 
 
 def _claim(db: Database, week: str, at: dt.datetime) -> bool:
@@ -92,6 +100,9 @@ def post_digest(
     if target is None:
         return DigestRun(reason="not due yet this week")
     run = DigestRun(week=str(target))
+    if not _pulse_went_out(db, str(target)):
+        run.reason = "no pulse went out that week"
+        return run
     settings.require("pulse_council_channel", purpose="to post the digest")
     channel = settings.pulse_council_channel
     assert channel is not None

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.errors import PulseError
+from bot.errors import Gone, PulseError
 from bot.models import Person, Rollout, RolloutDecision
 from bot.reports.digest_model import DECISIONS, Decision
 from bot.weeks import IsoWeek, now
@@ -17,7 +17,7 @@ class NotCouncil(PulseError):
     """Only council members decide on a rollout."""
 
 
-class UnknownRollout(PulseError):
+class UnknownRollout(Gone):
     """The rollout behind a decision button is gone."""
 
 

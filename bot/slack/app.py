@@ -7,14 +7,27 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, summary
+from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, stale, summary
 from bot.slack.background import Traffic
 from bot.slack.services import Services, make_services
 
 __all__ = ["Services", "build_app", "make_services"]
 
 log = logging.getLogger(__name__)
+
+
+class _OurClientCarriesTheToken(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN goes unused whenever it is set beside the client it is given;
+    the client is built from that very token, so the warning says nothing true."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG = logging.getLogger("bot.slack.bolt")
+_BOLT_LOG.addFilter(_OurClientCarriesTheToken())
 
 
 class _CountingApp(App):
@@ -29,17 +42,21 @@ class _CountingApp(App):
             return super().dispatch(req)
 
 
-def build_app(services: Services, *, listener_executor: Executor | None = None) -> App:
+def build_app(services: Services, *, listener_executor: Executor | None = None, socket_mode: bool = False) -> App:
+    """The Bolt app. Over HTTP every request is checked against the signing secret; over Socket
+    Mode nothing is signed (the connection itself is Slack's), so no secret is needed."""
     settings = services.settings
-    settings.require("slack_signing_secret", purpose="to verify requests from Slack")
+    if not socket_mode:
+        settings.require("slack_signing_secret", purpose="to verify requests from Slack")
     settings.require("pulse_pseudonym_key", purpose="to store answers")
     app = _CountingApp(
         services.background.traffic,
         client=services.messenger.client,
-        signing_secret=settings.slack_signing_secret,
+        signing_secret="" if socket_mode else settings.slack_signing_secret,
+        request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
         listener_executor=listener_executor,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=_BOLT_LOG,
     )
     commands.register(app, services)
     pulse.register(app, services)
@@ -50,4 +67,5 @@ def build_app(services: Services, *, listener_executor: Executor | None = None) 
     council.register(app, services)
     summary.register(app, services)
     rights.register(app, services)
+    stale.register(app, services)  # last: it answers the buttons no feature took
     return app

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.errors import PulseError
+from bot.errors import Gone, PulseError
 from bot.reports.digest_model import DECISION_LABELS
 from bot.rollouts.decisions import record_decision
 from bot.slack.services import Services
@@ -15,6 +15,12 @@ from bot.slack.blocks.common import escape
 from bot.slack.blocks.digest import parse_decision_value
 from bot.slack.blocks.replies import problem_message
 from bot.slack.ids import DIGEST_DECISION_PATTERN
+
+
+STALE_BUTTON = (
+    "This button no longer works: it comes from an older digest, or its rollout is gone. "
+    "The latest digest in this channel has current ones."
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -25,9 +31,8 @@ def register(app: App, services: Services) -> None:
         try:
             rollout_id, week, decision = parse_decision_value(action.get("value", ""))
             name, recorded = record_decision(services.db, user_id, rollout_id, week, decision)
-        except ValueError:
-            message = "That button no longer works; the latest digest has current ones."
-            respond(blocks=problem_message(message), text=message, response_type="ephemeral", replace_original=False)
+        except (ValueError, Gone):
+            respond(blocks=problem_message(STALE_BUTTON), text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         except PulseError as error:
             respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)

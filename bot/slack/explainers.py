@@ -25,7 +25,11 @@ from bot.slack.ids import Action, Block, Callback
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = "That explainer is no longer in the library, so I can't record anything about it."
+STALE_BUTTON = (
+    "This button no longer works: that explainer is no longer in the library, so nothing was recorded. "
+    "Your next explainer arrives in your messages with this app; `/pulse help` shows what else you can do."
+)
+STALE_FORM = "This form no longer works: its explainer is no longer in the library. Close it; nothing was sent."
 
 
 def register(app: App, services: Services) -> None:
@@ -87,7 +91,7 @@ def register(app: App, services: Services) -> None:
             if not channel:
                 raise service.NoCouncilChannel(service.NO_COUNCIL_CHANNEL)
             if explainer is None:
-                raise PulseError(STALE_BUTTON)
+                raise PulseError(STALE_FORM)
             service.check_asker(services.db, user_id, explainer.key)
             service.check_anonymity(services.db, explainer.key, named=submission.named, min_group=services.min_group)
         except service.TraceableQuestion as error:

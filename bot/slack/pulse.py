@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from bot.errors import PulseError
+from bot.errors import Gone, PulseError
 from bot.messenger import MessageRef
 from bot.slack.services import Services
 from bot.slack.blocks.common import parse_id
@@ -24,7 +24,11 @@ from bot.surveys.views import PulseView
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = "That button no longer works. Your latest pulse is in your messages with this app."
+STALE_BUTTON = (
+    "This button no longer works: it comes from an older pulse or an older version of Rollout Pulse. "
+    "Your latest pulse is in your messages with this app, and the app's Home tab shows this week's."
+)
+STALE_FORM = "This form no longer works: its pulse is gone. Open the comment again from your latest pulse."
 
 
 # Clicks on one message are handled in parallel threads; updates to it are serialised here.
@@ -82,11 +86,10 @@ def register(app: App, services: Services) -> None:
     def record(click: _Click, respond: Respond) -> None:
         try:
             round_id, question_key, option = parse_answer_value(click.value)
-        except ValueError:
+            view = service.record_answer(services.db, services.key, click.user_id, round_id, question_key, option)
+        except (ValueError, Gone):
             refuse(respond, PulseError(STALE_BUTTON))
             return
-        try:
-            view = service.record_answer(services.db, services.key, click.user_id, round_id, question_key, option)
         except PulseError as error:
             refuse(respond, error)
             return
@@ -96,7 +99,7 @@ def register(app: App, services: Services) -> None:
         def apply(click: _Click, respond: Respond) -> None:
             try:
                 view = change(services.db, services.key, click.user_id, parse_id(click.value))
-            except ValueError:
+            except (ValueError, Gone):
                 refuse(respond, PulseError(STALE_BUTTON))
                 return
             except PulseError as error:
@@ -143,7 +146,7 @@ def register(app: App, services: Services) -> None:
         ack()
         try:
             view = service.pulse_for(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
-        except ValueError:
+        except (ValueError, Gone):
             refuse(respond, PulseError(STALE_BUTTON))
             return
         except PulseError as error:
@@ -162,8 +165,8 @@ def register(app: App, services: Services) -> None:
                 raise PulseError(f"The pulse for {current.week} has closed; comments are no longer recorded.")
             if len(text.strip()) > service.COMMENT_MAX_CHARS:
                 raise PulseError(f"Keep the comment under {service.COMMENT_MAX_CHARS} characters.")
-        except ValueError:
-            ack(response_action="errors", errors={Block.COMMENT_INPUT: STALE_BUTTON})
+        except (ValueError, Gone):
+            ack(response_action="errors", errors={Block.COMMENT_INPUT: STALE_FORM})
             return
         except PulseError as error:
             ack(response_action="errors", errors={Block.COMMENT_INPUT: str(error)})

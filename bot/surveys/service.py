@@ -31,7 +31,7 @@ from bot.delivery import (
     taken_over,
     within_sending_hours,
 )
-from bot.errors import InvalidAnswer, PulseError, RoundClosed
+from bot.errors import Gone, InvalidAnswer, PulseError, RoundClosed
 from bot.messenger import MessageRef, Messenger
 from bot.models import (
     COMMENT_MAX_CHARS,
@@ -81,7 +81,7 @@ def ensure_round(session: Session, week: IsoWeek, bank: QuestionBank, at: dt.dat
 def _round(session: Session, round_id: int) -> PulseRound:
     pulse_round = session.get(PulseRound, round_id)
     if pulse_round is None:
-        raise InvalidAnswer("That pulse no longer exists.")
+        raise Gone("That pulse no longer exists.")
     return pulse_round
 
 
@@ -460,7 +460,9 @@ def record_answers(
         values: dict[str, float] = {}
         for question_key, option_index in chosen.items():
             question = questions.get(question_key)
-            if question is None or question.kind == "text" or not 0 <= option_index < len(question.options):
+            if question is None:
+                raise Gone("That question is not in this pulse.")
+            if question.kind == "text" or not 0 <= option_index < len(question.options):
                 raise InvalidAnswer("That answer does not belong to this pulse.")
             values[question.key] = float(question.options[option_index].value)
         who = week_pseudonym(key, pulse_round.week, user_id)
