@@ -296,6 +296,23 @@ class Behaviour(_Strict):
             )
         return self
 
+    def switched_off(self) -> list[str]:
+        """What the question bank leaves out, in words: said once when a process starts, so an
+        operator who dropped a question knows which alerts and figures went with it."""
+        keys = {q.key for q in (*self.questions.core, *self.questions.rotating)}
+        needed = (
+            ("capability", "capability alerts (low, dropping), time-to-competency and pause signals from capability are"),
+            ("workload", "the favourable-workload alert is"),
+            ("upkeep", "the AI upkeep alerts (high, rising) and net AI time are"),
+            ("time_saved", "net AI time is"),
+            ("workaround", "the workaround alert is"),
+        )
+        return [
+            f"The question bank has no `{key}` question: {what} off."
+            for key, what in needed
+            if key not in keys
+        ]
+
 
 def _format_validation_error(source: str, error: ValidationError) -> str:
     first = error.errors()[0]
