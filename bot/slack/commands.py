@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import PulseError
-from bot.slack.blocks.replies import help_message, problem_message
+from bot.slack.blocks.replies import help_message, problem_message, problem_text
 from bot.slack.inputs import SlashCommand, UsageError, parse_slash
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class CommandRouter:
 def register(app: App, services: Services) -> None:
     def show_help(respond: Respond, problem: str | None = None) -> None:
         blocks = help_message(min_group=services.min_group, problem=problem)
-        respond(blocks=blocks, text=problem or "Rollout Pulse help", response_type="ephemeral")
+        respond(blocks=blocks, text=problem_text(problem) if problem else "Rollout Pulse help", response_type="ephemeral")
 
     @app.command("/pulse")
     def pulse_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -55,4 +55,4 @@ def register(app: App, services: Services) -> None:
         try:
             handler(parsed, command, respond, client)
         except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral")
+            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral")

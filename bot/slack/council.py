@@ -13,7 +13,7 @@ from bot.rollouts.decisions import record_decision
 from bot.slack.app import Services
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.digest import parse_decision_value
-from bot.slack.blocks.replies import problem_message
+from bot.slack.blocks.replies import problem_message, problem_text
 from bot.slack.ids import DIGEST_DECISION_PATTERN
 
 
@@ -27,10 +27,10 @@ def register(app: App, services: Services) -> None:
             name, recorded = record_decision(services.db, user_id, rollout_id, week, decision)
         except ValueError:
             message = "That button no longer works; the latest digest has current ones."
-            respond(blocks=problem_message(message), text=message, response_type="ephemeral", replace_original=False)
+            respond(blocks=problem_message(message), text=problem_text(message), response_type="ephemeral", replace_original=False)
             return
         except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
+            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
             return
         container = body.get("container", {})
         text = f"Decision on *{escape(name)}* for {week}: *{DECISION_LABELS[recorded.decision]}*, by <@{user_id}>."

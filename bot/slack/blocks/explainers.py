@@ -107,7 +107,7 @@ def _quoted(text: str) -> str:
 
 def explainer_text(view: ExplainerView) -> str:
     """The notification and screen-reader text of the explainer message."""
-    return f"This week's explainer: {view.explainer.title}"
+    return f"This week's explainer: {escape(view.explainer.title)}"
 
 
 def explainer_message(view: ExplainerView) -> list[dict[str, Any]]:
@@ -226,7 +226,7 @@ def _asker(question: CouncilQuestion) -> str:
 
 
 def council_question_text(question: CouncilQuestion) -> str:
-    return f"{_asker(question)} asked the council a question about “{question.explainer_title}”"
+    return f"{_asker(question)} asked the council a question about “{escape(question.explainer_title)}”"
 
 
 def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
@@ -244,11 +244,12 @@ def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
 
 
 def question_confirmation_text(receipt: QuestionReceipt) -> str:
+    title = escape(receipt.question.explainer_title)
     if receipt.posted:
-        return f"Your question about “{receipt.question.explainer_title}” was sent to the council."
+        return f"Your question about “{title}” was sent to the council."
     if receipt.queued:
-        return f"Your question about “{receipt.question.explainer_title}” goes to the council with the next daily batch."
-    return f"Your question about “{receipt.question.explainer_title}” is saved; the next daily batch posts it."
+        return f"Your question about “{title}” goes to the council with the next daily batch."
+    return f"Your question about “{title}” is saved; the next daily batch posts it."
 
 
 def question_confirmation(receipt: QuestionReceipt) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ def my_data_message(data: MyData) -> list[dict[str, Any]]:
     answers = _listed([f"{week} · {escape(question)}: {escape(answer)}" for week, question, answer in data.answers])
     hidden = _listed(
         [
-            f"{week} · {category_name(category)} · {format_minutes(minutes)}{' · shown to your manager' if shared else ''}"
+            f"{week} · {escape(category_name(category))} · {format_minutes(minutes)}{' · shown to your manager' if shared else ''}"
             for week, category, minutes, shared in data.hidden_work
         ]
     )

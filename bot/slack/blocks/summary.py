@@ -27,7 +27,7 @@ def _week(line: SummaryWeek) -> str:
 
 
 def summary_text(summaries: list[GroupSummary]) -> str:
-    return "Team summary: " + ", ".join(s.label for s in summaries)
+    return "Team summary: " + ", ".join(escape(s.label) for s in summaries)
 
 
 def summary_message(summaries: list[GroupSummary], *, weeks: int, min_group: int) -> list[dict[str, Any]]:
