@@ -34,5 +34,7 @@ def register(app: App, services: Services) -> None:
             return
         container = body.get("container", {})
         text = f"Decision on *{escape(name)}* for {week}: *{DECISION_LABELS[recorded.decision]}*, by <@{user_id}>."
-        # In the digest's thread, so the whole council sees who decided what, and when.
-        client.chat_postMessage(channel=container.get("channel_id"), thread_ts=container.get("message_ts"), text=text)
+        # In the digest's thread, so the whole council sees who decided what, and when. The buttons
+        # sit in a reply of that thread: Slack names the thread's main message in `thread_ts`.
+        thread = container.get("thread_ts") or container.get("message_ts")
+        client.chat_postMessage(channel=container.get("channel_id"), thread_ts=thread, text=text)

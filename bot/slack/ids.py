@@ -57,3 +57,4 @@ COMMENT_INPUT_ACTION = "comment_text"
 PULSE_ANSWER_PATTERN = re.compile(rf"^{Action.PULSE_ANSWER}:")
 DIGEST_DECISION_PATTERN = re.compile(rf"^{Action.DIGEST_DECISION}:")
 DELIVERY_EVENT = "pulse_delivery"
+DIGEST_EVENT = "pulse_digest"  # metadata naming a digest message: its week, part and entries

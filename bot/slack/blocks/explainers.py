@@ -31,10 +31,11 @@ from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
 from bot.models import QUESTION_MAX_CHARS
 from bot.slack.blocks.common import escape, render
+from bot.slack.blocks.layout import SECTION_TEXT_MAX, cut_point
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 
-SECTION_MAX_CHARS = 3000
+SECTION_MAX_CHARS = SECTION_TEXT_MAX
 NAMED_VALUE = "named"
 FEEDBACK_BLOCK = "explainer_feedback"
 
@@ -70,7 +71,7 @@ def sections(text: str) -> list[Block]:
     for line in text.split("\n"):
         while len(line) > SECTION_MAX_CHARS:  # only a pathological line; cut it rather than fail
             chunks, current = _flush(chunks, current), ""
-            cut = _cut_point(line, SECTION_MAX_CHARS)
+            cut = cut_point(line, SECTION_MAX_CHARS)
             chunks.append(line[:cut])
             line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
@@ -80,18 +81,6 @@ def sections(text: str) -> list[Block]:
             current = candidate
     chunks = _flush(chunks, current)
     return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
-
-
-def _cut_point(line: str, limit: int) -> int:
-    """Where to cut an over-long line: at a space if one is near, never inside &amp; or <link>."""
-    cut = line.rfind(" ", limit // 2, limit) + 1 or limit
-    opened = line.rfind("<", 0, cut)
-    if opened > line.rfind(">", 0, cut) and opened > 0:
-        cut = opened
-    entity = line.rfind("&", max(0, cut - 5), cut)
-    if entity > 0 and ";" not in line[entity:cut]:
-        cut = entity
-    return cut
 
 
 def _flush(chunks: list[str], current: str) -> list[str]:
