@@ -271,6 +271,59 @@ def test_a_digest_whose_posting_answer_was_lost_is_found_in_the_channel_not_post
     assert replies and {m["thread_ts"] for m in replies} == {mains[0]["ts"]}
 
 
+# ---------------------------------------------------------------- a manager of 60 teams
+
+
+def summary_replies(app: RunningApp, user_id: str, text: str) -> list[dict[str, Any]]:
+    """Every message of a summary, following its "Show the next teams" buttons to the end."""
+    app.slack.reset_calls()
+    assert app.requests.command(user_id, text).status == 200
+    app.settle()
+    received: list[dict[str, Any]] = []
+    while True:
+        batch = [c.params for c in app.slack.calls_to("response_url")]
+        assert 1 <= len(batch) <= 5  # a response_url takes at most five messages
+        received += batch
+        more = [b for b in batch[-1]["blocks"] if b["type"] == "actions"]
+        if not more:
+            return received
+        (button,) = more[0]["elements"]
+        app.slack.reset_calls()
+        response = app.requests.block_action(user_id, button["action_id"], button["value"], channel_id="C0001", message_ts="1.0")
+        assert response.status == 200
+        app.settle()
+
+
+def test_a_manager_of_60_teams_gets_every_team_over_several_messages(app: RunningApp, organisation: Organisation) -> None:
+    with freeze_time("2026-12-01 10:00"):
+        received = summary_replies(app, organisation.manager, "summary 12w")
+    assert len(received) > 5  # more than one reply can hold: the button showed the rest
+    for params in received:
+        assert params["response_type"] == "ephemeral"
+        assert_valid_message(params["text"], params["blocks"])
+        assert_whole(params["text"] + mrkdwn_of(params["blocks"]))
+    everything = "\n".join(mrkdwn_of(p["blocks"]) for p in received)
+    for path in organisation.managed:
+        assert everything.count(f"*{shown(path)}*\n") == 1, path
+        assert everything.count(f"*{shown(path)} (continued)*") <= 1
+    assert everything.count("2026-W48: 5 answered (100%)") == MANAGED
+    assert everything.count("2026-W49 (still open)") == MANAGED
+    assert "shown so far. Slack takes at most five messages in one reply" in everything
+    assert "Only you can see this." in mrkdwn_of(received[-1]["blocks"])
+
+    # The button asks again as whoever clicks it: passed on, it shows nothing.
+    (button,) = [b for b in received[4]["blocks"] if b["type"] == "actions"][0]["elements"]
+    app.slack.reset_calls()
+    outsider = "U1490"  # in the last team, manages nothing
+    with freeze_time("2026-12-01 10:00"):
+        app.requests.block_action(outsider, button["action_id"], button["value"], channel_id="C0001", message_ts="1.0")
+        app.settle()
+    (refusal,) = app.slack.calls_to("response_url")
+    assert "Summaries are for managers" in refusal.params["text"] and "Team " not in json.dumps(refusal.params["blocks"])
+
+
+
+
 # ---------------------------------------------------------------- sizes nobody should reach
 
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import PulseError
+from bot.slack.blocks.layout import Reply
 from bot.slack.blocks.replies import help_message, problem_message, problem_text
 from bot.slack.inputs import SlashCommand, UsageError, parse_slash
 
@@ -56,3 +57,9 @@ def register(app: App, services: Services) -> None:
             handler(parsed, command, respond, client)
         except PulseError as error:
             respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral")
+
+
+def send(respond: Respond, messages: list[Reply]) -> None:
+    """The messages of one ephemeral reply, in order, each a message of its own."""
+    for message in messages:
+        respond(blocks=message.blocks, text=message.text, response_type="ephemeral", replace_original=False)

@@ -30,6 +30,8 @@ class Action(StrEnum):
     QUESTION_NAMED = "question_named"
     # data rights
     FORGET_CONFIRM = "forget_confirm"
+    # manager summaries
+    SUMMARY_MORE = "summary_more"  # the next teams of a /pulse summary too long for one reply
     # council digest
     DIGEST_DECISION = "digest_decision"  # followed by ":<decision>"
 
