@@ -11,6 +11,7 @@ every team and rollout present, whole and escaped, every payload within Slack's 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from bot.clock import JobContext, run_job
 from bot.db import Database
 from bot.demo import MemoryMessenger
+from bot.labour.service import log_hidden_work
 from bot.models import DigestPost, Manager, Person, PulseRound, RolloutDecision, Team
 from bot.rollouts.service import add_rollout
 from bot.settings import Settings
@@ -322,6 +324,39 @@ def test_a_manager_of_60_teams_gets_every_team_over_several_messages(app: Runnin
     assert "Summaries are for managers" in refusal.params["text"] and "Team " not in json.dumps(refusal.params["blocks"])
 
 
+
+
+# ---------------------------------------------------------------- a heavy /pulse mydata
+
+
+NOTE = "Checked the forecast & the <draft> totals against the ledger > twice; " * 7  # about 490 characters
+
+
+def test_mydata_with_hundreds_of_long_reports_shows_every_one_whole_within_limits(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    factories.person(db, "UHEAVY", team_path="R&D <Labs>", tz="UTC")
+    reports = 320
+    for n in range(reports):
+        at = dt.datetime(2026, 6, 1, 9, tzinfo=UTC) + dt.timedelta(hours=13 * n)
+        log_hidden_work(db, app.key, "UHEAVY", minutes=5 + n, category="validation", tool=f"Copilot <{n}>",
+                        note=f"{n:03d} {NOTE[:480]}", share_with_manager=n % 5 == 0, at=at)
+    slack.reset_calls()
+    with freeze_time("2026-11-30 10:00"):
+        received = summary_replies(app, "UHEAVY", "mydata")
+    assert len(received) > 5
+    everything = ""
+    for params in received:
+        assert params["response_type"] == "ephemeral"
+        assert_valid_message(params["text"], params["blocks"])
+        assert_whole(params["text"] + mrkdwn_of(params["blocks"]))
+        everything += "\n" + mrkdwn_of(params["blocks"])
+    assert "Team R&amp;D &lt;Labs&gt;" in everything
+    for n in range(reports):
+        entry = f"tool: {shown(f'Copilot <{n}>')}" + (" · shown to your manager" if n % 5 == 0 else "") + f" · note: {shown(f'{n:03d} {NOTE[:480]}'.strip())}"
+        assert everything.count(entry) == 1, n
+    assert "`/pulse forget` deletes all of it." in mrkdwn_of(received[-1]["blocks"])
+    assert html.unescape(everything).count("Checked the forecast & the <draft>") == reports * 7
 
 
 # ---------------------------------------------------------------- sizes nobody should reach

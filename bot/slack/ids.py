@@ -30,6 +30,7 @@ class Action(StrEnum):
     QUESTION_NAMED = "question_named"
     # data rights
     FORGET_CONFIRM = "forget_confirm"
+    MYDATA_MORE = "mydata_more"  # the rest of a /pulse mydata too long for one reply
     # manager summaries
     SUMMARY_MORE = "summary_more"  # the next teams of a /pulse summary too long for one reply
     # council digest
