@@ -313,6 +313,11 @@ def test_a_manager_of_60_teams_gets_every_team_over_several_messages(app: Runnin
     assert "shown so far. Slack takes at most five messages in one reply" in everything
     assert "Only you can see this." in mrkdwn_of(received[-1]["blocks"])
 
+    # A team named in the command as Slack sends it, with &, < and > escaped, is found.
+    with freeze_time("2026-12-01 10:00"):
+        (named,) = summary_replies(app, organisation.council, f"summary {shown(group(0, 0))} 1w")
+    assert f"*{shown(group(0, 0))}*\n• 2026-W49 (still open)" in mrkdwn_of(named["blocks"])
+
     # The button asks again as whoever clicks it: passed on, it shows nothing.
     (button,) = [b for b in received[4]["blocks"] if b["type"] == "actions"][0]["elements"]
     app.slack.reset_calls()
