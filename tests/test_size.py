@@ -1,7 +1,7 @@
 """Nothing we send is cut, at any size: a large organisation's digest, summaries and mydata.
 
 The organisation: 3 divisions × 5 groups × 10 teams = 150 teams of five people at the bottom
-(165 in all, three levels of paths), every name long and holding `&`, `<` and `>`. Everyone
+(168 in all, three levels of paths), every name long and holding `&`, `<` and `>`. Everyone
 answers, so every team is released; half the bottom teams answer low, so they raise alerts.
 There are 40 rollouts, and one manager of 60 teams. Everything is driven through the digest
 job, the signed HTTP entry point and the local Slack server, and judged on what was sent:
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import JobContext, run_job
 from bot.db import Database

@@ -5,7 +5,8 @@ A report is a list of *parts*: a title and its entries, in order. An entry is on
 decision buttons). `paginate` packs parts into as many messages as they need: lines are joined
 into section blocks of at most 3,000 characters, a message holds at most 50 blocks and a bounded
 amount of text, and a part that goes on in the next message says "(continued)". An entry is
-never split between messages, so every page can say exactly which entries it carries.
+never split between messages, so every page can say exactly which entries it carries; a line
+too long for one section is made several entries when its part is built (`Part.of_lines`).
 
 Every piece of user- or admin-provided text in an entry must already be escaped with
 `bot.slack.blocks.common.escape`; this module only measures and packs.
