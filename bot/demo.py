@@ -111,10 +111,8 @@ class MemoryMessenger:
     def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
         self.charts.append((channel, title, png))
 
-    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
+    def post_digest(self, channel: str, digest: Digest) -> MessageRef:
         self.digests.append(digest)
-        if chart is not None:
-            self.upload_chart(channel, chart, title=f"Trends to {digest.week}")
         return MessageRef(channel=channel, ts=f"{len(self.digests)}.000500")
 
     def post_comments(
@@ -122,6 +120,17 @@ class MemoryMessenger:
     ) -> None:
         self.comments[week] = list(comments)
         posted(1)
+
+    def find_digest(self, channel: str, week: str, *, since: dt.datetime) -> MessageRef | None:
+        for number, digest in enumerate(self.digests, start=1):
+            if digest.week == week:
+                return MessageRef(channel=channel, ts=f"{number}.000500")
+        return None
+
+    def post_digest_thread(self, ref: MessageRef, digest: Digest, chart: bytes | None, *, resume: bool) -> None:
+        # The terminal shows the whole digest at once; only the chart goes out on its own.
+        if chart is not None:
+            self.upload_chart(ref.channel, chart, title=f"Trends to {digest.week}", thread_ts=ref.ts)
 
 
 def _organisation() -> tuple[str, list[SlackUser], dict[str, str]]:

@@ -60,8 +60,19 @@ class Messenger(Protocol):
         """Share a PNG chart in a channel, or in a message's thread when thread_ts is given."""
         ...
 
-    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
-        """Post the council digest, with its trend chart when there is one."""
+    def post_digest(self, channel: str, digest: Digest) -> MessageRef:
+        """Post the digest's main message: headline figures, alerts and pause signals."""
+        ...
+
+    def find_digest(self, channel: str, week: str, *, since: dt.datetime) -> MessageRef | None:
+        """The digest's main message for this week, if one was posted since `since`: after a crash
+        or a lost answer, the channel itself says whether it went out."""
+        ...
+
+    def post_digest_thread(self, ref: MessageRef, digest: Digest, chart: bytes | None, *, resume: bool) -> None:
+        """Post the digest's thread under its main message: teams, rollouts with their decision
+        buttons, explainers and the trend chart. With `resume`, a thread begun by an earlier run is
+        read first, and only what it does not hold yet is posted."""
         ...
 
     def post_comments(

@@ -26,6 +26,7 @@ from bot.models import (
     Team,
 )
 from bot.labour.service import own_reports, report_weeks
+from bot.labour.views import Logged
 from bot.privacy import explainer_pseudonym, week_pseudonym
 from bot.surveys.bank import thaw
 from bot.surveys.service import opened
@@ -42,7 +43,7 @@ class MyData:
     pulses_sent: tuple[str, ...] = ()  # weeks
     answers: tuple[tuple[str, str, str], ...] = ()  # (week, question, answer)
     skipped_weeks: tuple[str, ...] = ()
-    hidden_work: tuple[tuple[str, str, int, bool], ...] = ()  # (week, category, minutes, shown to manager)
+    hidden_work: tuple[Logged, ...] = ()  # every report, with its tool and note
     explainers_sent: int = 0
     feedback_given: int = 0
     named_questions: int = 0
@@ -105,7 +106,6 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
                 elif question.kind == "text" and answered.comment:
                     answers.append((pulse_round.week, question.text, answered.comment))
         reports = own_reports(session, key, user_id, person_id, report_weeks(session))
-        hidden = [(r.week, r.category, r.minutes, r.shared_with_manager) for r in reports]
         explainers = len(session.scalars(select(ExplainerDelivery.id).where(ExplainerDelivery.person_id == person_id)).all())
         feedback = len(_ratings(session, key, user_id))
         named = len(session.scalars(select(ExplainerQuestion.id).where(ExplainerQuestion.person_id == person_id)).all())
@@ -119,7 +119,7 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
         pulses_sent=tuple(sent),
         answers=tuple(answers),
         skipped_weeks=tuple(skipped),
-        hidden_work=tuple((w, c, m, s) for w, c, m, s in hidden),
+        hidden_work=tuple(reports),
         explainers_sent=explainers,
         feedback_given=feedback,
         named_questions=named,

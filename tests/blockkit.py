@@ -11,10 +11,15 @@ One checker, `assert_valid_blocks(payload, *, surface)`, for every feature's tes
 Each block is parsed with slack_sdk, whose models raise on many limits while serialising; the
 limits slack_sdk leaves out are checked here. Every failure is an AssertionError that says
 where the payload breaks which limit.
+
+Every mrkdwn text (and a message's fallback text, which Slack formats as mrkdwn too) must also be
+escaped: `&`, `<` and `>` appear only as `&amp;`, `&lt;`, `&gt;` or in the tokens we write on
+purpose (a user mention, a date, a link), so no text can mention @channel or break a link.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +41,15 @@ MAX_ID = 255  # action_id, block_id, callback_id
 MAX_VIEW_TITLE = 24  # also submit and close
 MAX_PRIVATE_METADATA = 3000
 MAX_INPUT_LENGTH = 3000  # plain_text_input max_length
+# Slack refuses a message whose blocks hold too much text in all (msg_blocks_too_long). It does
+# not publish the figure; refusals are reported from about 11,300 characters of text.
+MAX_MESSAGE_BLOCK_TEXT = 11_000
+
+# What may stand between < and > in mrkdwn: a user or channel mention, a date, a link.
+_TOKEN = re.compile(
+    r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!date\^[^<>|]+\|[^<>]*|(?:https?|mailto):[^<>|\s]+(?:\|[^<>]*)?)>"
+)
+_ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")
 
 
 def assert_valid_blocks(payload: list[dict[str, Any]] | dict[str, Any], *, surface: str) -> None:
@@ -51,6 +65,9 @@ def assert_valid_blocks(payload: list[dict[str, Any]] | dict[str, Any], *, surfa
         blocks = payload["blocks"]
     assert isinstance(blocks, list), f"blocks must be a list, got {type(blocks).__name__}"
     assert len(blocks) <= MAX_BLOCKS[surface], f"{len(blocks)} blocks on a {surface}; Slack allows {MAX_BLOCKS[surface]}"
+    if surface == "message":
+        text = _text_in(blocks)
+        assert text <= MAX_MESSAGE_BLOCK_TEXT, f"the message's blocks hold {text} characters of text; Slack refuses about {MAX_MESSAGE_BLOCK_TEXT}"
     block_ids = [block["block_id"] for block in blocks if "block_id" in block]
     repeated = sorted({block_id for block_id in block_ids if block_ids.count(block_id) > 1})
     assert not repeated, f"block_id repeats within the {surface}: {repeated}"
@@ -75,6 +92,29 @@ def _check_message(message: dict[str, Any]) -> None:
     text = message.get("text")
     assert isinstance(text, str) and text.strip(), "a message needs a top-level `text` fallback (notifications, screen readers)"
     assert len(text) <= MAX_MESSAGE_TEXT, f"message text has {len(text)} characters; Slack allows {MAX_MESSAGE_TEXT}"
+    assert_escaped(text, "the message's fallback text")
+
+
+def assert_escaped(text: str, where: str = "text") -> None:
+    """`&`, `<` and `>` only escaped, or in a mention, date or link we wrote on purpose."""
+    bare = _TOKEN.sub("", text)
+    assert "<" not in bare and ">" not in bare, f"{where}: unescaped < or > in {_around(bare, '<>')!r}"
+    found = _ENTITY.search(bare)
+    assert found is None, f"{where}: unescaped & in {bare[max(0, found.start() - 30):found.start() + 30]!r}"
+
+
+def _around(text: str, characters: str) -> str:
+    index = min((text.index(c) for c in characters if c in text), default=0)
+    return text[max(0, index - 30) : index + 30]
+
+
+def _text_in(value: Any) -> int:
+    """The characters of text a payload carries: every string under a "text" key."""
+    if isinstance(value, dict):
+        return sum(len(item) if key == "text" and isinstance(item, str) else _text_in(item) for key, item in value.items())
+    if isinstance(value, list):
+        return sum(_text_in(item) for item in value)
+    return 0
 
 
 def _check_view(view: dict[str, Any], surface: str) -> None:
@@ -146,6 +186,8 @@ def _check_block(block: dict[str, Any], where: str) -> None:
             assert limit <= MAX_INPUT_LENGTH, f"{where}: plain_text_input max_length {limit}; Slack allows {MAX_INPUT_LENGTH}"
         if element.get("type") in ("mrkdwn", "plain_text") and "text" in element:
             assert element["text"].strip(), f"{where}: empty {element['type']} text (Slack rejects it)"
+        if element.get("type") == "mrkdwn" and isinstance(element.get("text"), str):
+            assert_escaped(element["text"], where)
     repeated = sorted({action_id for action_id in action_ids if action_ids.count(action_id) > 1})
     assert not repeated, f"{where}: action_id repeats within the block: {repeated}"
 

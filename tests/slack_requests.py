@@ -140,6 +140,7 @@ class SignedSlack:
         block_id: str = "b",
         channel_id: str | None = None,
         message_ts: str | None = None,
+        thread_ts: str | None = None,
         view: dict | None = None,
         action_type: str = "button",
         selected_option_value: str | None = None,
@@ -163,6 +164,10 @@ class SignedSlack:
                                     "is_ephemeral": False}
             payload["message"] = {"type": "message", "ts": message_ts, "bot_id": "BBOT", "user": "UBOT",
                                   "text": "", "blocks": []}
+            if thread_ts is not None:
+                # A button in a thread's reply: Slack names the thread in both places.
+                payload["container"]["thread_ts"] = thread_ts
+                payload["message"]["thread_ts"] = thread_ts
         return self._post_payload(payload)
 
     def view_submission(

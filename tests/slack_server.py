@@ -117,7 +117,7 @@ class FakeSlack:
         self._stopping = threading.Event()
         self._last_ts = 0
         self._counter = 0
-        self._file_ids: set[str] = set()
+        self._file_ids: dict[str, str] = {}  # file id → file name
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -357,10 +357,13 @@ class FakeSlack:
                 return self.messages[channel], message
         raise SlackError("message_not_found")
 
-    def issue_file_id(self) -> str:
+    def issue_file_id(self, filename: str = "") -> str:
         file_id = self.next_id("F")
-        self._file_ids.add(file_id)
+        self._file_ids[file_id] = filename
         return file_id
+
+    def file_name(self, file_id: str) -> str:
+        return self._file_ids.get(file_id, "")
 
     def store_upload(self, file_id: str, data: bytes) -> bool:
         with self._changed:
@@ -476,16 +479,36 @@ def _conversations_history(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
     channel = fake.dm_channel(_require(params, "channel", "channel_not_found"))
     inclusive = _truthy(params.get("inclusive"))
     oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
-    limit = int(params.get("limit") or 100)
 
     def in_range(ts: float) -> bool:
         return oldest <= ts <= latest if inclusive else oldest < ts < latest
 
+    # The channel's own messages, newest first: replies in a thread are not part of its history.
+    found = [
+        m for m in reversed(fake.messages.get(channel, []))
+        if in_range(float(m["ts"])) and m.get("thread_ts") in (None, m["ts"])
+    ]
+    return _messages_page(found, params)
+
+
+@_api("conversations.replies")
+def _conversations_replies(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    channel = fake.dm_channel(_require(params, "channel", "channel_not_found"))
+    ts = _require(params, "ts", "thread_not_found")
+    messages = fake.messages.get(channel, [])
+    parent = [m for m in messages if m["ts"] == ts]
+    if not parent:
+        raise SlackError("thread_not_found")
+    # The thread's first message, then its replies, oldest first.
+    return _messages_page(parent + [m for m in messages if m.get("thread_ts") == ts and m["ts"] != ts], params)
+
+
+def _messages_page(found: list[dict], params: dict[str, Any]) -> dict[str, Any]:
+    limit = int(params.get("limit") or 100)
     cursor = str(params.get("cursor") or "0")
     if not cursor.isdigit():
         raise SlackError("invalid_cursor")
     start = int(cursor)
-    found = [m for m in reversed(fake.messages.get(channel, [])) if in_range(float(m["ts"]))]
     with_metadata = _truthy(params.get("include_all_metadata"))
     page = [
         {k: v for k, v in m.items() if v is not None and (with_metadata or k != "metadata")}
@@ -558,9 +581,9 @@ def _apps_connections_open(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
 
 @_api("files.getUploadURLExternal")
 def _files_get_upload_url(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
-    _require(params, "filename", "invalid_arguments")
+    filename = _require(params, "filename", "invalid_arguments")
     _require(params, "length", "invalid_arguments")
-    file_id = fake.issue_file_id()
+    file_id = fake.issue_file_id(str(filename))
     return {"upload_url": f"{fake.base}/upload/{file_id}", "file_id": file_id}
 
 
@@ -569,7 +592,15 @@ def _files_complete_upload(fake: FakeSlack, params: dict[str, Any]) -> dict[str,
     files = _require(params, "files", "invalid_arguments")
     if any(f.get("id") not in fake.uploads for f in files):
         raise SlackError("file_not_found")
-    return {"files": [{"id": f["id"], "title": f.get("title") or f["id"]} for f in files]}
+    shared = [{"id": f["id"], "name": fake.file_name(f["id"]), "title": f.get("title") or f["id"]} for f in files]
+    channel = params.get("channel_id")
+    if channel:
+        # Sharing files posts a message with them, in the thread when thread_ts is given.
+        fake.messages[str(channel)].append({
+            "type": "message", "channel": channel, "ts": fake.next_ts(), "text": params.get("initial_comment") or "",
+            "files": shared, "thread_ts": params.get("thread_ts"), "user": "UBOT", "bot_id": "BBOT",
+        })
+    return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
 
 # -- HTTP ----------------------------------------------------------------------------------------

@@ -80,9 +80,12 @@ def digest_job(app: RunningApp, when: str, **kwargs: object):  # type: ignore[no
 
 
 def posted_digest(slack: FakeSlack) -> str:
-    posts = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "CCOUNCIL"]
-    assert len(posts) == 1
-    return json.dumps(posts[0].params["blocks"], ensure_ascii=False)
+    """The digest's main post and its thread, as posted: one main post, the rest replies to it."""
+    posts = [c.params for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "CCOUNCIL"]
+    (main,) = [p for p in posts if not p.get("thread_ts")]
+    replies = [p for p in posts if p.get("thread_ts")]
+    assert replies and all(p["thread_ts"] == slack.messages["CCOUNCIL"][0]["ts"] for p in replies)
+    return json.dumps([main["blocks"], *(p["blocks"] for p in replies)], ensure_ascii=False)
 
 
 def test_the_digest_shows_hand_computed_figures_and_never_a_small_team(
@@ -150,10 +153,13 @@ def test_the_scheduler_posts_no_digest_for_a_week_in_which_no_pulse_went_out(
 
 
 def council_click(app: RunningApp, user_id: str, decision: str) -> None:
-    post = app.slack.messages["CCOUNCIL"][0]
+    """A click on the decision button in the digest's thread, where the rollouts are."""
     action = f"digest_decision:{decision}"
-    button = buttons(post)[action]
-    app.requests.block_action(user_id, action, button["value"], channel_id="CCOUNCIL", message_ts=post["ts"])
+    (reply,) = [m for m in app.slack.messages["CCOUNCIL"] if m.get("thread_ts") and m.get("blocks") and action in buttons(m)]
+    button = buttons(reply)[action]
+    app.requests.block_action(
+        user_id, action, button["value"], channel_id="CCOUNCIL", message_ts=reply["ts"], thread_ts=reply["thread_ts"]
+    )
     app.settle()
 
 

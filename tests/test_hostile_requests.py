@@ -29,6 +29,8 @@ from sqlalchemy import select
 from bot.db import Base, Database
 from bot.settings import Settings
 from bot.slack.blocks.common import parse_id
+from bot.slack.blocks.rights import parse_more_value as mydata_position
+from bot.slack.blocks.summary import parse_more_value as summary_position
 from bot.slack.inputs import FORM_UNREADABLE
 from bot.slack.pulse import STALE_FORM
 from bot.slack.stale import STALE_BUTTON
@@ -254,12 +256,14 @@ VALUE_ACTIONS = [
     "explainer_not_helpful",
     "explainer_question",
     "digest_decision:continue",
+    "summary_more",
+    "mydata_more",
 ]
 KNOWN_ACTIONS = {
     "pulse_skip", "pulse_unskip", "pulse_comment", "home_pause", "home_resume", "home_log_work",
     "log_category", "log_duration", "log_tool", "log_note", "log_share",
     "explainer_helpful", "explainer_not_helpful", "explainer_question", "question_text", "question_named",
-    "forget_confirm",
+    "forget_confirm", "summary_more", "mydata_more",
 }
 KNOWN_CALLBACKS = {"pulse_comment_modal", "log_work_modal", "explainer_question_modal", "log_hidden_work", "log_hidden_work_message"}
 ids = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=255)
@@ -523,6 +527,14 @@ def test_forged_button_values_are_refused_politely_and_change_nothing(seeded: Se
         """A value the app itself could have put on the button: it is allowed to act on it."""
         if action_id.startswith("explainer_"):
             return library.get(value) is not None
+        if action_id in ("summary_more", "mydata_more"):
+            # A position the app could have written: it answers with that part of the reply.
+            parse = summary_position if action_id == "summary_more" else mydata_position
+            try:
+                parse(value)
+            except ValueError:
+                return False
+            return True
         if action_id in ("pulse_skip", "pulse_unskip", "pulse_comment"):
             try:
                 return int(value) == seeded.round_id

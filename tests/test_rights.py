@@ -60,7 +60,8 @@ def test_mydata_shows_the_callers_answers_and_hidden_work_and_nobody_elses(app: 
         reply = json.dumps(slash(app, "UANNA", "mydata")["blocks"], ensure_ascii=False)
     assert "Team Sales/EMEA · level entry" in reply
     assert "2026-W48 · How confident are you using the AI tools in your work?: 2" in reply
-    assert "2026-W48 · validation & review · 45 min" in reply
+    # The note is part of what is stored, so it is shown; text in mrkdwn is escaped.
+    assert "2026-W48 · validation &amp; review · 45 min · note: checked the forecast" in reply
     assert reply.count("2026-W48 ·") == 2  # Ben's identical answers are not Anna's
 
 

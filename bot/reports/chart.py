@@ -233,8 +233,11 @@ def _mark_go_lives(scores: Axes, hours: Axes, weeks: Sequence[str], go_lives: Se
     for index, names in sorted(at.items()):
         for axes in (scores, hours):
             axes.axvline(index, color="#777777", linestyle="--", linewidth=1.2, label="_go_live")
+        label = ", ".join(names)
+        if len(label) > 60:  # many rollouts live the same week: their names are in the digest
+            label = f"{len(names)} rollouts"
         scores.annotate(
-            "go-live: " + ", ".join(names), xy=(index, 1.0), xytext=(4, 0), textcoords="offset points",
+            "go-live: " + label, xy=(index, 1.0), xytext=(4, 0), textcoords="offset points",
             fontsize=10, color="#444444", va="bottom", ha="left", rotation=90,
         )
 

@@ -55,7 +55,7 @@ def ai_time_line(digest: Digest) -> str:
     )
 
 
-def rollout_line(rollout: RolloutLine) -> str:
+def rollout_line(rollout: RolloutLine, *, with_left_out: bool = True) -> str:
     week = f"week {rollout.weeks_since_go_live}" if rollout.weeks_since_go_live >= 0 else "before go-live"
     window = " · in its first 90 days" if rollout.in_window else ""
     competency = (
@@ -64,10 +64,14 @@ def rollout_line(rollout: RolloutLine) -> str:
         else " · capability target not reached yet"
     )
     signal = " · PAUSE SIGNAL: " + "; ".join(rollout.reasons) if rollout.pause_signal else ""
-    if rollout.left_out:
-        signal += " · not counted this week (too few to show): " + ", ".join(rollout.left_out)
+    if rollout.left_out and with_left_out:
+        signal += " · " + left_out_line(rollout)
     decided = ""
     if rollout.last_decision is not None:
         d = rollout.last_decision
         decided = f" · last decision: {DECISION_LABELS[d.decision]} ({d.decided_at:%d %b})"
     return f"{rollout.name} (live {rollout.go_live:%d %b %Y}, {week}{window}){competency}{signal}{decided}"
+
+
+def left_out_line(rollout: RolloutLine) -> str:
+    return "not counted this week (too few to show): " + ", ".join(rollout.left_out)

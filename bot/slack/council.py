@@ -13,7 +13,7 @@ from bot.rollouts.decisions import record_decision
 from bot.slack.services import Services
 from bot.slack.blocks.common import escape
 from bot.slack.blocks.digest import parse_decision_value
-from bot.slack.blocks.replies import problem_message
+from bot.slack.blocks.replies import problem_message, problem_text
 from bot.slack.ids import DIGEST_DECISION_PATTERN
 
 
@@ -32,12 +32,14 @@ def register(app: App, services: Services) -> None:
             rollout_id, week, decision = parse_decision_value(action.get("value", ""))
             name, recorded = record_decision(services.db, user_id, rollout_id, week, decision)
         except (ValueError, Gone):
-            respond(blocks=problem_message(STALE_BUTTON), text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
+            respond(blocks=problem_message(STALE_BUTTON), text=problem_text(STALE_BUTTON), response_type="ephemeral", replace_original=False)
             return
         except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
+            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
             return
         container = body.get("container", {})
         text = f"Decision on *{escape(name)}* for {week}: *{DECISION_LABELS[recorded.decision]}*, by <@{user_id}>."
-        # In the digest's thread, so the whole council sees who decided what, and when.
-        client.chat_postMessage(channel=container.get("channel_id"), thread_ts=container.get("message_ts"), text=text)
+        # In the digest's thread, so the whole council sees who decided what, and when. The buttons
+        # sit in a reply of that thread: Slack names the thread's main message in `thread_ts`.
+        thread = container.get("thread_ts") or container.get("message_ts")
+        client.chat_postMessage(channel=container.get("channel_id"), thread_ts=thread, text=text)

@@ -20,7 +20,7 @@ from bot.slack.blocks.explainers import (
     question_modal,
     question_unavailable_modal,
 )
-from bot.slack.blocks.replies import problem_message
+from bot.slack.blocks.replies import problem_message, problem_text
 from bot.slack.ids import Action, Block, Callback
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def register(app: App, services: Services) -> None:
     library = services.settings.explainers
 
     def refuse(respond: Respond, message: str) -> None:
-        respond(blocks=problem_message(message), text=message, response_type="ephemeral", replace_original=False)
+        respond(blocks=problem_message(message), text=problem_text(message), response_type="ephemeral", replace_original=False)
 
     def explainer_of(action: dict[str, Any]) -> Explainer:
         explainer = library.get(str(action.get("value") or ""))

@@ -30,6 +30,9 @@ class Action(StrEnum):
     QUESTION_NAMED = "question_named"
     # data rights
     FORGET_CONFIRM = "forget_confirm"
+    MYDATA_MORE = "mydata_more"  # the rest of a /pulse mydata too long for one reply
+    # manager summaries
+    SUMMARY_MORE = "summary_more"  # the next teams of a /pulse summary too long for one reply
     # council digest
     DIGEST_DECISION = "digest_decision"  # followed by ":<decision>"
 
@@ -57,3 +60,4 @@ COMMENT_INPUT_ACTION = "comment_text"
 PULSE_ANSWER_PATTERN = re.compile(rf"^{Action.PULSE_ANSWER}:")
 DIGEST_DECISION_PATTERN = re.compile(rf"^{Action.DIGEST_DECISION}:")
 DELIVERY_EVENT = "pulse_delivery"
+DIGEST_EVENT = "pulse_digest"  # metadata naming a digest message: its week, part and entries

@@ -98,7 +98,8 @@ def _parse_summary(words: list[str]) -> Summary:
         words = words[:-1]
         if not 1 <= weeks <= SUMMARY_MAX_WEEKS:
             raise UsageError(f"A summary covers 1 to {SUMMARY_MAX_WEEKS} weeks, e.g. `/pulse summary Sales/EMEA 4w`.")
-    team = " ".join(words).strip().strip("/") or None
+    # Slack escapes &, < and > in command text; a team such as "R&D" is named as the roster has it.
+    team = _unescape(" ".join(words)).strip().strip("/") or None
     return Summary(team=team, weeks=weeks)
 
 

@@ -22,7 +22,7 @@ from bot.slack.blocks.labour import (
     logged_text,
     opened_from_home,
 )
-from bot.slack.blocks.replies import problem_message
+from bot.slack.blocks.replies import problem_message, problem_text
 from bot.slack.client import make_web_client
 from bot.slack.home import publish_home
 from bot.slack.ids import Action, Callback
@@ -93,7 +93,7 @@ def register(app: App, services: Services) -> None:
                 share_with_manager=form.share_with_manager,
             )
         except PulseError as error:
-            _dm(client, user_id, text=str(error), blocks=problem_message(str(error)))
+            _dm(client, user_id, text=problem_text(str(error)), blocks=problem_message(str(error)))
             return
         _dm(client, user_id, text=logged_text(logged), blocks=logged_message(logged, min_group=services.min_group))
         if opened_from_home(view.get("private_metadata")):

@@ -6,7 +6,8 @@ import datetime as dt
 import logging
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 from urllib.error import URLError
 
@@ -32,9 +33,9 @@ from bot.slack.blocks.pulse import (
 )
 from bot.reports.digest_model import Digest
 from bot.slack.blocks.comments import comment_messages
-from bot.slack.blocks.digest import digest_message, digest_text
+from bot.slack.blocks.digest import MAIN, Post, digest_main, digest_thread
 from bot.slack.client import without_unsafe_retries
-from bot.slack.ids import DELIVERY_EVENT
+from bot.slack.ids import DELIVERY_EVENT, DIGEST_EVENT
 from bot.surveys.views import PulseView
 from bot.weeks import now
 
@@ -139,15 +140,78 @@ class SlackMessenger:
             thread_ts=thread_ts,
         )
 
-    def post_digest(self, channel: str, digest: Digest, chart: bytes | None) -> MessageRef:
-        ref = self._post(channel, text=digest_text(digest), blocks=digest_message(digest))
-        if chart is not None:
+    def post_digest(self, channel: str, digest: Digest) -> MessageRef:
+        main = digest_main(digest)
+        since = now()
+        return self._post_once(
+            channel,
+            text=main.text,
+            blocks=main.blocks,
+            metadata=_digest_metadata(digest.week, main),
+            find=lambda: self.find_digest(channel, digest.week, since=since),
+            what="digest",
+            ids=f"week={digest.week} part={MAIN}",
+        )
+
+    def find_digest(self, channel: str, week: str, *, since: dt.datetime) -> MessageRef | None:
+        oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
+        for message in self._messages("conversations_history", channel=channel, oldest=oldest):
+            if (_digest_payload(message, week) or {}).get("part") == MAIN:
+                return MessageRef(channel=channel, ts=message["ts"])
+        return None
+
+    def post_digest_thread(self, ref: MessageRef, digest: Digest, chart: bytes | None, *, resume: bool) -> None:
+        """Each reply carries metadata naming its part and entries; a resumed thread is read
+        first, so a reply (or the chart) an earlier run posted is not posted again."""
+        posted, chart_posted = self._thread_so_far(ref, digest.week) if resume else ({}, False)
+        for post in digest_thread(digest):
+            if post.last <= posted.get(post.part, -1):
+                continue
+            self._post_once(
+                ref.channel,
+                text=post.text,
+                blocks=post.blocks,
+                metadata=_digest_metadata(digest.week, post),
+                thread_ts=ref.ts,
+                find=partial(self._find_reply, ref, digest.week, post),
+                what="digest",
+                ids=f"week={digest.week} part={post.part} first={post.first}",
+            )
+        if chart is not None and not chart_posted:
             try:
-                self.upload_chart(channel, chart, title=f"Trends to {digest.week}", thread_ts=ref.ts)
+                self.upload_chart(ref.channel, chart, title=f"Trends to {digest.week}", thread_ts=ref.ts)
             except DeliveryFailed as failure:
                 # The digest itself is out; a missing chart must not make the job post it again.
                 log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
-        return ref
+
+    def _thread_so_far(self, ref: MessageRef, week: str) -> tuple[dict[str, int], bool]:
+        """The last entry of each part the thread holds, and whether the chart is in it."""
+        posted: dict[str, int] = {}
+        chart = False
+        for message in self._messages("conversations_replies", channel=ref.channel, ts=ref.ts):
+            payload = _digest_payload(message, week)
+            if payload is not None and payload.get("part") != MAIN and isinstance(payload.get("last"), int):
+                part = str(payload["part"])
+                posted[part] = max(posted.get(part, -1), payload["last"])
+            chart = chart or any(f.get("name") == CHART_FILENAME for f in message.get("files") or [] if isinstance(f, dict))
+        return posted, chart
+
+    def _find_reply(self, ref: MessageRef, week: str, post: Post) -> MessageRef | None:
+        for message in self._messages("conversations_replies", channel=ref.channel, ts=ref.ts):
+            payload = _digest_payload(message, week) or {}
+            if payload.get("part") == post.part and payload.get("first") == post.first and message.get("ts") != ref.ts:
+                return MessageRef(channel=ref.channel, ts=message["ts"])
+        return None
+
+    def _messages(self, method: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every message a history or replies call returns, page after page, with metadata."""
+        cursor: str | None = None
+        while True:
+            page = self._call(method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **params)
+            yield from page.get("messages", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or cursor is None:
+                return
 
     def post_comments(
         self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
@@ -184,12 +248,37 @@ class SlackMessenger:
         """Post a delivery's DM once. When Slack's answer is lost (a 5xx, a dropped connection, a
         timeout) the message may have been posted all the same: look in the DM before posting
         again, so a retry never doubles it."""
-        metadata = _delivery_metadata(delivery_id, kind, **details)
         since = now()
+        return self._post_once(
+            user_id,
+            text=text,
+            blocks=blocks,
+            metadata=_delivery_metadata(delivery_id, kind, **details),
+            find=lambda: self.find_delivery(user_id, delivery_id=delivery_id, kind=kind, since=since),
+            what=kind,
+            ids=f"delivery={delivery_id}",
+        )
+
+    def _post_once(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[Any],
+        metadata: dict[str, Any],
+        find: Callable[[], MessageRef | None],
+        what: str,
+        ids: str,
+        thread_ts: str | None = None,
+    ) -> MessageRef:
+        """Post a message that names itself in its metadata, once: after a lost answer, `find`
+        looks for it before it is posted again."""
         reason = ""
         for attempt in range(1, DELIVERY_ATTEMPTS + 1):
             try:
-                response = self.once.chat_postMessage(channel=user_id, text=text, blocks=blocks, metadata=metadata)
+                response = self.once.chat_postMessage(
+                    channel=channel, text=text, blocks=blocks, metadata=metadata, thread_ts=thread_ts
+                )
                 return MessageRef(channel=response["channel"], ts=response["ts"])
             except SlackApiError as error:
                 code = str(error.response.get("error", "unknown_error"))
@@ -200,14 +289,14 @@ class SlackMessenger:
                 if _never_reached_slack(error):
                     raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None
                 reason = type(error).__name__
-            log.info("%s.answer_lost delivery=%s attempt=%s reason=%s", kind, delivery_id, attempt, reason)
+            log.info("%s.answer_lost %s attempt=%s reason=%s", what, ids, attempt, reason)
             if attempt == DELIVERY_ATTEMPTS:
                 break
             time.sleep(RETRY_PAUSE * attempt)
-            found = self.find_delivery(user_id, delivery_id=delivery_id, kind=kind, since=since)
+            found = find()
             if found is not None:
                 return found
-        # Whether the last attempt was posted is unknown: the fan-out leaves the claim to be looked up.
+        # Whether the last attempt was posted is unknown: the caller leaves it to be looked up.
         raise DeliveryFailed(f"slack answer lost: {reason}", permanent=False)
 
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
@@ -227,6 +316,22 @@ class SlackMessenger:
 
 def _delivery_metadata(delivery_id: int, kind: DeliveryKind, **extra: str) -> dict[str, Any]:
     return {"event_type": DELIVERY_EVENT, "event_payload": {"delivery_id": delivery_id, "kind": kind, **extra}}
+
+
+def _digest_metadata(week: str, post: Post) -> dict[str, Any]:
+    payload: dict[str, Any] = {"week": week, "part": post.part}
+    if post.part != MAIN:
+        payload |= {"first": post.first, "last": post.last}
+    return {"event_type": DIGEST_EVENT, "event_payload": payload}
+
+
+def _digest_payload(message: Any, week: str) -> dict[str, Any] | None:
+    """The payload of a digest message of this week, or None for any other message."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("event_type") != DIGEST_EVENT:
+        return None
+    payload = metadata.get("event_payload") or {}
+    return payload if isinstance(payload, dict) and payload.get("week") == week else None
 
 
 def _names_delivery(metadata: Any, delivery_id: int, kind: DeliveryKind) -> bool:

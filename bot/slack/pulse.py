@@ -16,7 +16,7 @@ from bot.messenger import MessageRef
 from bot.slack.services import Services
 from bot.slack.blocks.common import parse_id
 from bot.slack.blocks.pulse import comment_modal, parse_answer_value
-from bot.slack.blocks.replies import paused_message, problem_message, resumed_message
+from bot.slack.blocks.replies import paused_message, problem_message, problem_text, resumed_message
 from bot.slack.ids import PULSE_ANSWER_PATTERN, Action, Block, Callback
 from bot.slack.inputs import Pause, Resume, SlashCommand, comment_from_state
 from bot.surveys import service
@@ -81,7 +81,7 @@ def register(app: App, services: Services) -> None:
                 latest = again
 
     def refuse(respond: Respond, error: Exception) -> None:
-        respond(blocks=problem_message(str(error)), text=str(error), response_type="ephemeral", replace_original=False)
+        respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
 
     def record(click: _Click, respond: Respond) -> None:
         try:

@@ -4,32 +4,60 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.errors import PulseError
 from bot.labour.credit import credit_for_manager
 from bot.reports.summary import team_summaries
 from bot.slack.blocks.credit import credit_messages
+from bot.slack.blocks.layout import Position, Reply
+from bot.slack.blocks.replies import problem_message, problem_text
+from bot.slack.blocks.summary import parse_more_value, summary_replies
+from bot.slack.commands import send
+from bot.slack.ids import Action
 from bot.slack.services import Services
-from bot.slack.blocks.summary import summary_message, summary_text
 from bot.slack.inputs import SlashCommand, Summary
+
+STALE = "That button no longer works; ask again with `/pulse summary`."
+REPLY_MESSAGES = 5  # what one response_url takes
+
+
+def _continues(messages: list[Reply]) -> bool:
+    """The reply ends with the button for the next teams: the summary is not finished yet."""
+    last = messages[-1].blocks if messages else []
+    return any(e.get("action_id") == Action.SUMMARY_MORE for b in last for e in b.get("elements", []))
 
 
 def register(app: App, services: Services) -> None:
+    def reply(respond: Respond, user_id: str, team: str | None, weeks: int, start: Position) -> None:
+        summaries = team_summaries(services.db, services.behaviour, services.key, user_id, team, weeks)
+        messages = summary_replies(summaries, team=team, weeks=weeks, min_group=services.min_group, start=start)
+        send(respond, messages)
+        if _continues(messages):
+            return  # the reports shared with the caller follow the summary's last page
+        # A manager also sees, by name, the hidden work their people shared with them for credit
+        # (nothing more when nobody did), in what is left of the reply's five messages.
+        credit = credit_for_manager(services.db, user_id, team, weeks)
+        if credit is not None and credit.people:
+            for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages)):
+                respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
+
     @services.commands.handles(Summary)
     def summary_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         assert isinstance(parsed, Summary)
-        summaries = team_summaries(
-            services.db, services.behaviour, services.key, command["user_id"], parsed.team, parsed.weeks
-        )
-        respond(
-            blocks=summary_message(summaries, weeks=parsed.weeks, min_group=services.min_group),
-            text=summary_text(summaries),
-            response_type="ephemeral",
-        )
-        # A manager also sees, by name, the hidden work their people shared with them for credit
-        # (nothing more when nobody did).
-        credit = credit_for_manager(services.db, command["user_id"], parsed.team, parsed.weeks)
-        if credit is not None and credit.people:
-            for text, blocks in credit_messages(credit):
-                respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
+        reply(respond, command["user_id"], parsed.team, parsed.weeks, Position())
+
+    @app.action(Action.SUMMARY_MORE)
+    def more(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            weeks, start, team = parse_more_value(action.get("value"))
+        except ValueError:
+            respond(blocks=problem_message(STALE), text=problem_text(STALE), response_type="ephemeral", replace_original=False)
+            return
+        try:
+            # Asked again, as the person clicking: a button passed on grants nothing.
+            reply(respond, body["user"]["id"], team, weeks, start)
+        except PulseError as error:
+            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)

@@ -17,12 +17,13 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.slack.blocks.common import escape, render, split_text
+from bot.slack.blocks.layout import MESSAGE_BLOCK_TEXT_BUDGET, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX
 
-SECTION_CHARS = 3000  # Slack's limit for a section's text
-MESSAGE_BLOCKS = 50  # Slack's limit for a message
-# Slack sets no total for a message's blocks short of 50 sections of 3,000 characters, but long
-# messages are folded behind "show more" and are hard to read: a reply holds about this much.
-MESSAGE_CHARS = 12_000
+# Slack's limits for a section's text and a message's blocks, and the text all blocks of one
+# message may hold (Slack refuses longer ones as msg_blocks_too_long): one budget for every reply.
+SECTION_CHARS = SECTION_TEXT_MAX
+MESSAGE_BLOCKS = MESSAGE_BLOCKS_MAX
+MESSAGE_CHARS = MESSAGE_BLOCK_TEXT_BUDGET
 
 
 def comment_messages(week: str, comments: Sequence[str]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -16,10 +16,13 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from bot.labour.credit import CreditForManager, PersonCredit, SharedByMe, SharedReport
 from bot.labour.durations import format_minutes
 from bot.slack.blocks.common import escape, render, split_text
+from bot.slack.blocks.layout import MESSAGE_BLOCK_TEXT_BUDGET, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX
 
-SECTION_CHARS = 3000  # Slack's limit for a section's text
-MESSAGE_BLOCKS = 50  # Slack's limit for a message
-MESSAGE_CHARS = 12_000  # long messages fold behind "show more"; a reply holds about this much
+# Slack's limits for a section's text and a message's blocks, and the text all blocks of one
+# message may hold (Slack refuses longer ones as msg_blocks_too_long): one budget for every reply.
+SECTION_CHARS = SECTION_TEXT_MAX
+MESSAGE_BLOCKS = MESSAGE_BLOCKS_MAX
+MESSAGE_CHARS = MESSAGE_BLOCK_TEXT_BUDGET
 # A slash command's response_url takes five messages; the summary itself is the first.
 CREDIT_MESSAGES = 4
 
@@ -70,9 +73,10 @@ def credit_text(credit: CreditForManager) -> str:
     return f"Hidden AI work shared with you: {format_minutes(credit.minutes)} from {_people_word(len(credit.people))}"
 
 
-def credit_messages(credit: CreditForManager) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(fallback text, blocks) per ephemeral message, at most CREDIT_MESSAGES of them; none when
-    nobody shared anything."""
+def credit_messages(credit: CreditForManager, *, budget: int = CREDIT_MESSAGES) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(fallback text, blocks) per ephemeral message, at most `budget` of them (at least one:
+    what does not fit is counted and named in it); none when nobody shared anything."""
+    budget = max(budget, 1)
     if not credit.people:
         return []
     span = credit.weeks[0] if len(credit.weeks) == 1 else f"{credit.weeks[0]} to {credit.weeks[-1]}"
@@ -90,7 +94,7 @@ def credit_messages(credit: CreditForManager) -> list[tuple[str, list[dict[str, 
     for position, (text, _, _) in enumerate(sections):
         # One block of each message is kept for its closing note.
         if len(messages[-1]) + 1 > MESSAGE_BLOCKS - 1 or size + len(text) > MESSAGE_CHARS:
-            if len(messages) == CREDIT_MESSAGES:
+            if len(messages) == budget:
                 rest = sections[position:]
                 break
             messages.append([])
@@ -104,7 +108,7 @@ def credit_messages(credit: CreditForManager) -> list[tuple[str, list[dict[str, 
         others = f" and {len(people) - 20} more" if len(people) > 20 else ""
         note = (
             f"Not listed, as one reply to a command holds no more: {_reports_word(sum(n for _, _, n in rest))} "
-            f"from {named}{others}. Ask for fewer weeks or one team (`/pulse summary <team> 1w`) to see them. " + FOOTNOTE
+            f"from {named}{others}. Ask for fewer weeks or one team (`/pulse summary &lt;team&gt; 1w`) to see them. " + FOOTNOTE
         )
     rendered = []
     for number, texts in enumerate(messages, start=1):

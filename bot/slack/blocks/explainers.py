@@ -31,10 +31,11 @@ from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
 from bot.models import QUESTION_MAX_CHARS
 from bot.slack.blocks.common import escape, render
+from bot.slack.blocks.layout import SECTION_TEXT_MAX, cut_point
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 
-SECTION_MAX_CHARS = 3000
+SECTION_MAX_CHARS = SECTION_TEXT_MAX
 NAMED_VALUE = "named"
 FEEDBACK_BLOCK = "explainer_feedback"
 
@@ -70,7 +71,7 @@ def sections(text: str) -> list[Block]:
     for line in text.split("\n"):
         while len(line) > SECTION_MAX_CHARS:  # only a pathological line; cut it rather than fail
             chunks, current = _flush(chunks, current), ""
-            cut = _cut_point(line, SECTION_MAX_CHARS)
+            cut = cut_point(line, SECTION_MAX_CHARS)
             chunks.append(line[:cut])
             line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
@@ -80,18 +81,6 @@ def sections(text: str) -> list[Block]:
             current = candidate
     chunks = _flush(chunks, current)
     return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
-
-
-def _cut_point(line: str, limit: int) -> int:
-    """Where to cut an over-long line: at a space if one is near, never inside &amp; or <link>."""
-    cut = line.rfind(" ", limit // 2, limit) + 1 or limit
-    opened = line.rfind("<", 0, cut)
-    if opened > line.rfind(">", 0, cut) and opened > 0:
-        cut = opened
-    entity = line.rfind("&", max(0, cut - 5), cut)
-    if entity > 0 and ";" not in line[entity:cut]:
-        cut = entity
-    return cut
 
 
 def _flush(chunks: list[str], current: str) -> list[str]:
@@ -107,7 +96,7 @@ def _quoted(text: str) -> str:
 
 def explainer_text(view: ExplainerView) -> str:
     """The notification and screen-reader text of the explainer message."""
-    return f"This week's explainer: {view.explainer.title}"
+    return f"This week's explainer: {escape(view.explainer.title)}"
 
 
 def explainer_message(view: ExplainerView) -> list[dict[str, Any]]:
@@ -226,7 +215,7 @@ def _asker(question: CouncilQuestion) -> str:
 
 
 def council_question_text(question: CouncilQuestion) -> str:
-    return f"{_asker(question)} asked the council a question about “{question.explainer_title}”"
+    return f"{_asker(question)} asked the council a question about “{escape(question.explainer_title)}”"
 
 
 def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
@@ -244,11 +233,12 @@ def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
 
 
 def question_confirmation_text(receipt: QuestionReceipt) -> str:
+    title = escape(receipt.question.explainer_title)
     if receipt.posted:
-        return f"Your question about “{receipt.question.explainer_title}” was sent to the council."
+        return f"Your question about “{title}” was sent to the council."
     if receipt.queued:
-        return f"Your question about “{receipt.question.explainer_title}” goes to the council with the next daily batch."
-    return f"Your question about “{receipt.question.explainer_title}” is saved; the next daily batch posts it."
+        return f"Your question about “{title}” goes to the council with the next daily batch."
+    return f"Your question about “{title}” is saved; the next daily batch posts it."
 
 
 def question_confirmation(receipt: QuestionReceipt) -> list[dict[str, Any]]:

@@ -166,7 +166,7 @@ def form_unreadable(message: str) -> dict[str, str]:
 def logged_text(logged: LoggedWork) -> str:
     """The notification and screen-reader text of a confirmation."""
     return (
-        f"Logged {format_minutes(logged.minutes)} of {logged.category_name}. "
+        f"Logged {format_minutes(logged.minutes)} of {escape(logged.category_name)}. "
         f"Your hidden AI work this week: {format_minutes(logged.week_minutes)}."
     )
 

@@ -44,5 +44,10 @@ def resumed_message(was_paused: bool) -> str:
     return "Your pulse was not paused; nothing changed."
 
 
+def problem_text(text: str) -> str:
+    """A problem as a message's fallback text, which Slack formats as mrkdwn too."""
+    return escape(text)
+
+
 def problem_message(text: str) -> list[dict[str, Any]]:
     return render([ContextBlock(elements=[MarkdownTextObject(text=f":warning: {escape(text)}")])])
