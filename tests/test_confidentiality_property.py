@@ -697,8 +697,10 @@ def export_claims(kind: str, content: str) -> list[Claim]:
                                 mean=float(row["response_rate"]), tolerance=0.005))
         elif kind == "scores":
             share = ("favourable", float(row["favourable_share"])) if row["favourable_share"] else None
+            if share is None and row["rate_share"]:
+                share = ("flagged", float(row["rate_share"]))
             claims.append(Claim(source, week, question_measure(row["question"]), group, int(row["answered"]),
-                                mean=float(row["mean"]), share=share, tolerance=0.005))
+                                mean=float(row["mean"]) if row["mean"] else None, share=share, tolerance=0.005))
         else:
             claims.append(Claim(source, week, HIDDEN, group, int(row["reporters"]), float(row["hours"]) * 60,
                                 total_tolerance=3.0))
@@ -740,8 +742,16 @@ def digest_claims(run: History, digest: Digest) -> list[Claim]:
             claims.append(Claim(source, week, question_measure("capability"), line.label, mean=line.capability))
         if line.hidden_hours is not None:
             claims.append(Claim(source, week, HIDDEN, line.label, total=line.hidden_hours * 60))
-    for level, mean in digest.clarity_by_level:
-        claims.append(Claim(source, week, question_measure("clarity"), f"level: {level}", mean=mean))
+    for level in digest.clarity_by_level:
+        share = None if level.favourable is None else ("favourable", level.favourable)
+        claims.append(Claim(source, week, question_measure("clarity"), f"level: {level.level}", mean=level.mean, share=share))
+    for question in digest.questions:  # each from its own (latest) week
+        if question.week is None:
+            continue
+        share = ("favourable", question.favourable) if question.favourable is not None else (
+            ("flagged", question.rate[1]) if question.rate is not None else None)
+        claims.append(Claim(source, question.week, question_measure(question.key), ORGANISATION, question.people,
+                            mean=question.mean, share=share))
     release = run.releases[week]
     for line in digest.rollouts:
         teams = run.rollouts[line.name]

@@ -208,6 +208,9 @@ def test_a_manager_sees_their_team_and_nobody_else_learns_anything(app: RunningA
     with freeze_time("2026-11-30 15:00"):
         mine = slash(app, manager, "summary 2w")
         assert "2026-W48: 6 answered (100%) · capability 4.0" in mine
+        # Every question with a released figure, by its kind: here only capability was answered.
+        assert "◦ How confident are you using the AI tools in your work? — 4.0 · 100% favourable" in mine
+        assert "workload? —" not in mine  # asked, but nobody answered it: no figure
         council = slash(app, people_of("Legal")[0], "summary Sales 2w")
         assert "2026-W48: 12 answered (100%) · capability 3.0" in council
 
@@ -259,3 +262,65 @@ def test_export_writes_the_digests_figures_and_nothing_smaller(
         ("Other teams", "7", "3.86"),
     ]
     assert "Legal" not in out.read_text() and "Board" not in out.read_text()
+
+
+def test_every_question_of_the_week_is_reported_by_its_kind_and_open_questions_link_to_theirs(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    from bot.models import ExplainerQuestion
+    from bot.surveys.bank import questions_for_week
+    from bot.weeks import IsoWeek
+
+    people = [f"UASK{n}" for n in range(6)]
+    for user_id in people:
+        factories.person(db, user_id, team_path="Sales", tz="Europe/Berlin", level="entry")
+    with freeze_time("2026-11-24 09:00"):
+        run_pulse_job(app.db, app.services.messenger, app.services.behaviour)
+    asked = [q for q in questions_for_week(app.services.behaviour.questions, IsoWeek.parse("2026-W48")) if q.kind != "text"]
+    choice = {q.key: 3 if q.kind == "scale" else 1 for q in asked}  # every answer the same: the shares are exact
+    with freeze_time("2026-11-25 10:00"):
+        for user_id in people:
+            message = dm(slack, user_id)
+            for key, option in choice.items():
+                action = f"pulse_answer:{key}:{option}"
+                app.requests.block_action(user_id, action, buttons(message)[action]["value"],
+                                          channel_id="D" + user_id[1:], message_ts=message["ts"])
+        app.settle()
+    with db.session() as session:
+        session.add(ExplainerQuestion(explainer_key="what-changes-at-go-live", text="Who checks the <drafts>?",
+                                      week="2026-W48", channel_id="CCOUNCIL", message_ts="1764000000.000100"))
+        session.add(ExplainerQuestion(explainer_key="what-changes-at-go-live", text="And the rest?", week="2026-W48"))
+    slack.reset_calls()
+    assert digest_job(app, "2026-11-30 14:00").posted
+    text = posted_digest(slack)
+    assert "*Every question*" in text
+    for question in asked:
+        value = question.options[choice[question.key]]
+        if question.kind == "scale":
+            shown = f"{value.value:.1f} · 100% favourable"
+        elif question.kind == "hours":
+            shown = f"{value.value:.1f} h per person"
+        elif [o.label for o in question.options] == ["No", "Yes"]:
+            shown = "Yes 100%"
+        else:
+            shown = " · ".join(f"{o.label} {'100' if o is value else '0'}%" for o in question.options)
+        assert f"• *{question.text}* — {shown}" in text, question.key
+    # The week's explainer questions are listed, each with a link once it is in the channel.
+    assert "Open questions from explainers: 2, listed in the thread" in text
+    assert "Who checks the &lt;drafts&gt;? · <https://slack.com/archives/CCOUNCIL/p1764000000000100|see the question>" in text
+    assert "And the rest? · goes out in the next daily batch" in text
+    for call in slack.calls_to("chat.postMessage"):
+        assert_valid_message(call.params["text"], call.params["blocks"])
+
+
+def test_a_rollout_line_follows_the_window_setting_and_shows_each_teams_time_to_competency() -> None:
+    from bot.reports.digest_model import RolloutLine
+    from bot.reports.text import rollout_line
+
+    line = rollout_line(RolloutLine(
+        rollout_id=1, name="Forecast copilot", go_live=dt.date(2026, 11, 2), weeks_since_go_live=4, in_window=True,
+        time_to_competency=3, pause_signal=False, reasons=(), last_decision=None, window_days=60,
+        team_competency=(("Sales/EMEA", 1), ("Sales/Americas", None)),
+    ))
+    assert "in its first 60 days" in line and "90 days" not in line
+    assert "competent after 3 weeks (by team: Sales/EMEA 1 week, Sales/Americas not yet)" in line

@@ -78,3 +78,12 @@ def test_a_question_the_bank_no_longer_has_is_still_reported_for_the_weeks_that_
     week = released("2026-W47", morale=Released(6, 18.0, {"favourable": 2}))
     [line] = question_lines([retired], [week], asked, ORG)
     assert figure_text(line) == "3.0 · 33% favourable"
+
+
+def test_clarity_by_level_reads_as_the_share_favourable_beside_the_mean() -> None:
+    from bot.reports.digest_model import LevelLine
+    from bot.reports.text import level_line
+
+    # The product's own premise: 12% of entry-level staff say AI's effect on their role was explained.
+    assert level_line(LevelLine("entry", 2.9, 0.12)) == "entry: 2.9 · 12% favourable"
+    assert level_line(LevelLine("lead", 3.8, None)) == "lead: 3.8"

@@ -380,7 +380,7 @@ def unsplit(posts: list[Any]) -> list[str]:
 
 
 def test_even_absurd_sizes_are_split_without_losing_a_character() -> None:
-    from bot.reports.digest_model import Digest, RolloutLine
+    from bot.reports.digest_model import Digest, LevelLine, RolloutLine
     from bot.slack.blocks.digest import digest_main, digest_thread
 
     names = tuple(f"{'Team & <x> ' * 18}{n}" for n in range(150))  # 200 characters each, escaped to 560
@@ -388,7 +388,7 @@ def test_even_absurd_sizes_are_split_without_losing_a_character() -> None:
     huge_alert = "R&D <Labs>: " + "Capability 2.0 & falling <fast> " * 400
     digest = Digest(
         week="2026-W48", min_group_size=5, sent=100, responded=90, response_rate=0.9, rate_change=None,
-        clarity_by_level=tuple((f"Level & <{n}> " * 3, 3.0) for n in range(300)),
+        clarity_by_level=tuple(LevelLine(f"Level & <{n}> " * 3, 3.0, None) for n in range(300)),
         alerts=(huge_alert, *(f"{name}: Capability 2.0 (below 3.0)" for name in names)),
         rollouts=(rollout,),
     )
@@ -402,7 +402,7 @@ def test_even_absurd_sizes_are_split_without_losing_a_character() -> None:
 
     by_part = {key: [p for p in thread if p.part == key] for key in ("alerts", "clarity_by_level", "rollouts")}
     assert unsplit(by_part["alerts"]) == [f"• :warning: {shown(a)}" for a in digest.alerts]
-    assert unsplit(by_part["clarity_by_level"]) == [f"• {shown(level)}: 3.0" for level, _ in digest.clarity_by_level]
+    assert unsplit(by_part["clarity_by_level"]) == [f"• {shown(level.level)}: 3.0" for level in digest.clarity_by_level]
     # The rollout keeps its buttons with it; its 150 teams left out follow, every one whole.
     (first, *_rest) = by_part["rollouts"]
     assert [b["block_id"] for b in first.blocks if "block_id" in b] == ["rollout:7", "decide:7"]

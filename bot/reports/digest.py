@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.db import Database
 from bot.explainers.library import Library
@@ -22,13 +22,14 @@ from bot.release.service import WeekRelease, explainer_totals, progress, release
 from bot.reports import readings
 from bot.reports.alerts import Alert, evaluate, looked_at
 from bot.reports.chart import trend_chart
-from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, RolloutLine, ScoreLine
+from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, LevelLine, OpenQuestion, RolloutLine, ScoreLine
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, Group
 from bot.rollouts.decisions import latest_decisions
 from bot.rollouts.service import list_rollouts, pause_signal, time_to_competency, weeks_since_go_live
 from bot.settings import Behaviour
 from bot.surveys.bank import questions_for_week
-from bot.surveys.service import asked_by_week
+from bot.surveys.service import asked_by_week, questions_by_week
+from bot.reports.questions import QuestionLine, question_lines, window_questions
 from bot.weeks import IsoWeek, round_closes_at
 
 CHART_WEEKS = 12
@@ -74,12 +75,20 @@ def build_digest(
         alerts=tuple(str(a) for a in _alerts(behaviour, history)),
         rollouts=tuple(_rollouts(db, behaviour, week, history)),
         explainers=tuple(_explainers(db, library, week, min_size)),
-        open_questions=_open_questions(db, week),
+        open_questions=_open_questions(db, library, week),
+        questions=tuple(_questions(db, behaviour, history, org)),
         suppressed=not scores,
         notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
     )
     chart = None if digest.suppressed else _chart(db, behaviour, week, weeks, series)
     return digest, chart
+
+
+def _questions(db: Database, behaviour: Behaviour, history: Sequence[WeekRelease], group: Group) -> list[QuestionLine]:
+    """Every closed question of the bank (and any the window asked that it no longer has)."""
+    asked = questions_by_week(db, [w.week for w in history])
+    bank = [*behaviour.questions.core, *behaviour.questions.rotating]
+    return question_lines(window_questions(bank, asked), history, asked, group)
 
 
 def _chart(
@@ -181,12 +190,14 @@ def _same_teams(release: WeekRelease, key: str) -> bool:
     return release.labels(PARTICIPATION, "team") == release.labels(question_measure(key), "team")
 
 
-def _by_level(release: WeekRelease, key: str) -> Iterable[tuple[str, float]]:
+def _by_level(release: WeekRelease, key: str) -> Iterable[LevelLine]:
+    """Each level's mean and favourable share (clarity: the share who say AI's effect on their
+    role was explained, the figure this product exists to move)."""
     measure = question_measure(key)
     for level in release.labels(measure, LEVEL):
         found = release.get(measure, LEVEL, level)
         assert found is not None
-        yield level, found.mean
+        yield LevelLine(level, found.mean, found.share("favourable"))
 
 
 def _alerts(behaviour: Behaviour, history: Sequence[WeekRelease]) -> list[Alert]:
@@ -207,6 +218,12 @@ def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequen
     for rollout in list_rollouts(db, at=round_closes_at(week), window_days=rules.window_days):
         group = Group(rollout.name, paths=rollout.teams)
         capability = {w.week: readings.mean(w, "capability", group) for w in history}
+        per_team = tuple(
+            (team, time_to_competency({w.week: readings.mean(w, "capability", Group.team(team)) for w in history},
+                                      rollout.go_live, rules.capability_target))
+            for team in rollout.teams
+            if history[-1].team(question_measure("capability"), team) is not None
+        )
         alerts = evaluate(rollout.name, [readings.signals(w, group) for w in looked_at(history, behaviour.alerts)], behaviour.alerts)
         since = weeks_since_go_live(rollout.go_live, week)
         signal = pause_signal(since, alerts, rules)
@@ -222,6 +239,8 @@ def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequen
             reasons=tuple(sorted({alert.kind.replace("_", " ") for alert in alerts})) if signal.raised else (),
             last_decision=decisions.get(rollout.id),
             left_out=left_out,
+            window_days=rules.window_days,
+            team_competency=per_team if len(rollout.teams) > 1 else (),
         )
 
 
@@ -235,7 +254,17 @@ def _explainers(db: Database, library: Library, week: IsoWeek, min_size: int) ->
         yield ExplainerLine(title, reached, None if rated is None else rated.mean)
 
 
-def _open_questions(db: Database, week: IsoWeek) -> int:
+def _open_questions(db: Database, library: Library, week: IsoWeek) -> tuple[OpenQuestion, ...]:
+    """This week's explainer questions as the council was shown them, with a link to each one posted."""
     with db.session() as session:
-        return session.scalar(select(func.count()).select_from(ExplainerQuestion).where(ExplainerQuestion.week == str(week))) or 0
-
+        rows = session.execute(
+            select(ExplainerQuestion.explainer_key, ExplainerQuestion.text, ExplainerQuestion.channel_id, ExplainerQuestion.message_ts)
+            .where(ExplainerQuestion.week == str(week))
+            .order_by(ExplainerQuestion.explainer_key, ExplainerQuestion.id)
+        ).all()
+    found = []
+    for key, text, channel, ts in rows:
+        explainer = library.get(key)
+        link = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}" if channel and ts else None
+        found.append(OpenQuestion(explainer.title if explainer is not None else key, text, link))
+    return tuple(found)

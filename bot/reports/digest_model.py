@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bot.reports.questions import QuestionLine
+
 DECISIONS = ("continue", "pause", "review")
 DECISION_LABELS = {"continue": "Continue", "pause": "Pause", "review": "Review next week"}
 
@@ -52,6 +54,25 @@ class RolloutLine:
     reasons: tuple[str, ...]
     last_decision: Decision | None
     left_out: tuple[str, ...] = ()  # named teams with no released figure this week
+    window_days: int = 90  # the early-life window after go-live (rollouts.window_days)
+    # Each covered team's own weeks to competency (None: not reached), where its capability was released.
+    team_competency: tuple[tuple[str, int | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class LevelLine:
+    level: str
+    mean: float
+    favourable: float | None  # share at or above the question's favourable mark
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question an explainer raised this week, as the council was shown it."""
+
+    explainer: str
+    text: str
+    link: str | None  # the question's message in the council channel, once posted
 
 
 @dataclass(frozen=True)
@@ -77,11 +98,12 @@ class Digest:
     workaround_rate: float | None = None
     hidden_hours: tuple[tuple[str, float], ...] = ()  # (category label, hours) organisation-wide
     groups: tuple[GroupLine, ...] = ()
-    clarity_by_level: tuple[tuple[str, float], ...] = ()
+    clarity_by_level: tuple[LevelLine, ...] = ()
     alerts: tuple[str, ...] = ()
     rollouts: tuple[RolloutLine, ...] = ()
     explainers: tuple[ExplainerLine, ...] = ()
-    open_questions: int = 0
+    open_questions: tuple[OpenQuestion, ...] = ()
+    questions: tuple[QuestionLine, ...] = ()  # every closed question of the bank, by its kind
     suppressed: bool = False  # too few respondents for any figure beyond participation
     open_week: bool = False  # the week is still open: only its progress so far is shown
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -9,20 +9,20 @@ immutable weekly releases, so a window or a moment cannot be chosen to subtract 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from bot.db import Database
 from bot.errors import PulseError
 from bot.labour.categories import category_name
 from bot.models import WORK_CATEGORIES
-from bot.release.families import HIDDEN, LEVEL, ORG, PARTICIPATION, TEAM, category_measure, question_measure
+from bot.release.families import HIDDEN, LEVEL, ORG, PARTICIPATION, TEAM, category_measure
 from bot.release.service import Released, WeekRelease, released, weeks_before
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, other_teams
-from bot.settings import Behaviour
+from bot.settings import Behaviour, Question
+from bot.surveys.service import questions_by_week
 from bot.weeks import IsoWeek
 
-SCORE_KEYS = ("capability", "workload", "clarity", "recognition", "time_saved", "upkeep")
 KINDS = ("participation", "scores", "hidden-work")
 
 
@@ -53,22 +53,40 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def _participation(history: list[WeekRelease]) -> Iterator[list[str]]:
+def _participation(history: list[WeekRelease], asked: Mapping[str, Sequence[Question]]) -> Iterator[list[str]]:
     yield ["week", "group", "sent", "answered", "response_rate"]
     for week in history:
         for label, figure in _groups(week, PARTICIPATION):
             yield [week.week, label, str(figure.people), str(int(figure.total)), _number(figure.mean)]
 
 
-def _scores(history: list[WeekRelease]) -> Iterator[list[str]]:
-    yield ["week", "group", "question", "answered", "mean", "favourable_share"]
+def _scores(history: list[WeekRelease], asked: Mapping[str, Sequence[Question]]) -> Iterator[list[str]]:
+    """Every question each week released, by its kind: a scale's mean and favourable share, an
+    hours question's mean hours, a choice's share of each option (and of its rate mark)."""
+    yield ["week", "group", "question", "kind", "answered", "mean", "favourable_share", "option_shares", "rate_share"]
     for week in history:
-        for key in SCORE_KEYS:
-            for label, figure in _groups(week, question_measure(key)):
-                yield [week.week, label, key, str(figure.people), _number(figure.mean), _number(figure.share("favourable"))]
+        questions = {q.key: q for q in asked.get(week.week, ())}
+        for measure in week.measures("q:"):
+            key = measure.removeprefix("q:")
+            question = questions.get(key)
+            kind = question.kind if question is not None else ""
+            for label, figure in _groups(week, measure):
+                options = ""
+                if question is not None and kind == "choice":
+                    counts = figure.counts.get("options") or {}
+                    options = "; ".join(
+                        f"{o.label}: {int(counts.get(_value(o.value), 0)) / figure.people:.2f}" for o in question.options
+                    )
+                mean = _number(figure.mean) if kind in ("scale", "hours", "") else ""
+                yield [week.week, label, key, kind, str(figure.people), mean, _number(figure.share("favourable")),
+                       options, _number(figure.share("flagged"))]
 
 
-def _hidden_work(history: list[WeekRelease]) -> Iterator[list[str]]:
+def _value(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _hidden_work(history: list[WeekRelease], asked: Mapping[str, Sequence[Question]]) -> Iterator[list[str]]:
     """Hours per group; the split by category for the organisation, where it was released."""
     yield ["week", "group", "reporters", "hours", *[category_name(c) for c in WORK_CATEGORIES]]
     for week in history:
@@ -89,7 +107,8 @@ def export(
     if kind not in WRITERS:
         raise ExportError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
     history = [w for w in released(db, key, weeks_before(until, weeks), behaviour.min_group_size) if w.released]
-    rows = list(WRITERS[kind](history))
+    asked = questions_by_week(db, [w.week for w in history])
+    rows = list(WRITERS[kind](history, asked))
     try:
         with out.open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows(rows)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.reports.digest_model import Digest
-from bot.reports.text import ai_time_line, hours, participation_line, percent, rollout_line, score_line, suppressed_line
+from bot.reports.text import (
+    ai_time_line,
+    hours,
+    level_line,
+    participation_line,
+    percent,
+    question_text,
+    rollout_line,
+    score_line,
+    suppressed_line,
+)
 
 
 def render_digest(digest: Digest) -> str:
@@ -24,13 +34,16 @@ def render_digest(digest: Digest) -> str:
                 for g in digest.groups
             ]
         if digest.clarity_by_level:
-            lines += ["", "Clarity by level: " + ", ".join(f"{level} {mean:.1f}" for level, mean in digest.clarity_by_level)]
+            lines += ["", "Clarity by level: " + ", ".join(level_line(level) for level in digest.clarity_by_level)]
+        if digest.questions:
+            lines += ["", "Every question:"] + [f"  {question_text(q)}" for q in digest.questions]
     lines += ["", "Alerts:"] + ([f"  ! {alert}" for alert in digest.alerts] or ["  none"])
     if digest.rollouts:
         lines += ["", "Rollouts:"] + [f"  {rollout_line(r)}" for r in digest.rollouts]
     if digest.explainers:
         lines += ["", "Explainers (reach · helpful):"]
         lines += [f"  {e.title}: {e.reached} · {percent(e.helpful_share)}" for e in digest.explainers]
-    lines += ["", f"Open questions from explainers: {digest.open_questions}"]
+    lines += ["", f"Open questions from explainers: {len(digest.open_questions) or 'none'}"]
+    lines += [f"  {q.explainer}: {q.text}" + (f" ({q.link})" if q.link else " (not posted yet)") for q in digest.open_questions]
     lines += [f"No figure covers fewer than {digest.min_group_size} people, nor lets one be worked out.", *digest.notes]
     return "\n".join(lines)

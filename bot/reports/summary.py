@@ -17,8 +17,10 @@ from bot.release.service import Progress, WeekRelease, progress, released, weeks
 from bot.reports import readings
 from bot.reports.access import Scope, summary_scope
 from bot.reports.alerts import evaluate
+from bot.reports.questions import QuestionLine, question_lines, window_questions
 from bot.reports.readings import ORGANISATION, Group
 from bot.settings import Behaviour
+from bot.surveys.service import questions_by_week
 from bot.weeks import IsoWeek, now
 
 
@@ -41,6 +43,7 @@ class GroupSummary:
     weeks: tuple[SummaryWeek, ...]
     sub_teams: tuple[str, ...]  # sub-teams the latest released week also shows
     alerts: tuple[str, ...]
+    questions: tuple[QuestionLine, ...] = ()  # every closed question, from its latest week with a figure
 
 
 def _week_line(week: WeekRelease, group: Group) -> SummaryWeek:
@@ -87,6 +90,8 @@ def team_summaries(
     # Each open week's progress is read once for all the caller's groups.
     open_weeks = {w.week: progress(db, key, w.week, min_size, at=at) for w in history if not w.released}
     groups = [Group.team(path) for path in scope.paths] or [Group.organisation()]
+    asked = questions_by_week(db, [w.week for w in closed])
+    bank = window_questions([*behaviour.questions.core, *behaviour.questions.rotating], asked)
     result = []
     for group in groups:
         lines = tuple(
@@ -99,5 +104,6 @@ def team_summaries(
         alerts: tuple[str, ...] = ()
         if latest is not None and lines[history.index(latest)].shown:
             alerts = tuple(str(a) for a in evaluate(group.label, [readings.signals(w, group) for w in closed], behaviour.alerts))
-        result.append(GroupSummary(group.label if group.path else ORGANISATION, lines, subs, alerts))
+        questions = tuple(line for line in question_lines(bank, closed, asked, group) if line.week is not None)
+        result.append(GroupSummary(group.label if group.path else ORGANISATION, lines, subs, alerts, questions))
     return result

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.reports.chart import sparkline
-from bot.reports.digest_model import DECISION_LABELS, Digest, RolloutLine, ScoreLine
+from bot.reports.digest_model import DECISION_LABELS, Digest, LevelLine, RolloutLine, ScoreLine
+from bot.reports.questions import QuestionLine, figure_text
 
 
 def percent(share: float | None) -> str:
@@ -57,12 +58,16 @@ def ai_time_line(digest: Digest) -> str:
 
 def rollout_line(rollout: RolloutLine, *, with_left_out: bool = True) -> str:
     week = f"week {rollout.weeks_since_go_live}" if rollout.weeks_since_go_live >= 0 else "before go-live"
-    window = " · in its first 90 days" if rollout.in_window else ""
+    window = f" · in its first {rollout.window_days} days" if rollout.in_window else ""
     competency = (
         f" · competent after {rollout.time_to_competency} weeks"
         if rollout.time_to_competency is not None
         else " · capability target not reached yet"
     )
+    if rollout.team_competency:
+        competency += " (by team: " + ", ".join(
+            f"{team} {'not yet' if weeks is None else ('1 week' if weeks == 1 else f'{weeks} weeks')}" for team, weeks in rollout.team_competency
+        ) + ")"
     signal = " · PAUSE SIGNAL: " + "; ".join(rollout.reasons) if rollout.pause_signal else ""
     if rollout.left_out and with_left_out:
         signal += " · " + left_out_line(rollout)
@@ -75,3 +80,12 @@ def rollout_line(rollout: RolloutLine, *, with_left_out: bool = True) -> str:
 
 def left_out_line(rollout: RolloutLine) -> str:
     return "not counted this week (too few to show): " + ", ".join(rollout.left_out)
+
+
+def level_line(level: LevelLine) -> str:
+    favourable = f" · {percent(level.favourable)} favourable" if level.favourable is not None else ""
+    return f"{level.level}: {level.mean:.1f}{favourable}"
+
+
+def question_text(line: QuestionLine) -> str:
+    return f"{line.text} — {figure_text(line)}"

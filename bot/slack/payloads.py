@@ -129,6 +129,8 @@ def payload_problem(body: dict[str, Any]) -> str | None:
 
     Kinds the app does not handle only need what Bolt reads to log them as unhandled.
     """
+    if "view" in body and not isinstance(body["view"], dict):
+        return "view: must be an object"  # Bolt reads it to log even a payload it has no listener for
     try:
         kind = _Envelope.model_validate(body).type
         shape = _SlashCommand if "command" in body else _BY_TYPE.get(kind or "")

@@ -31,10 +31,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.reports.digest_model import DECISION_LABELS, DECISIONS, Digest, RolloutLine
+from bot.reports.questions import figure_text
 from bot.reports.text import (
     ai_time_line,
     hours,
     left_out_line,
+    level_line,
     participation_line,
     percent,
     rollout_line,
@@ -111,7 +113,7 @@ def _main_parts(digest: Digest) -> list[Part]:
             hidden = [f"• {escape(label)}: {value:.1f} h" for label, value in digest.hidden_hours]
             parts.append(Part.of_lines("hidden_work", "*Hidden AI work logged*", hidden, noun="categories"))
         if digest.clarity_by_level:
-            levels = [f"• {escape(level)}: {mean:.1f}" for level, mean in digest.clarity_by_level]
+            levels = [f"• {escape(level_line(level))}" for level in digest.clarity_by_level]
             parts.append(Part.of_lines("clarity_by_level", "*Clarity by level*", levels, noun="levels"))
     if digest.rollouts:
         signals = [
@@ -134,8 +136,9 @@ def _cut_note(part: Part, shown: Sequence[int]) -> str | None:
 
 
 def _footer(digest: Digest) -> str:
+    asked = len(digest.open_questions)
     footer = (
-        f"Open questions from explainers: {digest.open_questions}. "
+        f"Open questions from explainers: {'none' if not asked else f'{asked}, listed in the thread'}. "
         f"No figure covers fewer than {digest.min_group_size} people, nor lets one be worked out."
     )
     titles = [_thread_title(part.key) for part in _thread_parts(digest)]
@@ -204,8 +207,27 @@ def _explainers(digest: Digest) -> Part | None:
     return Part.of_lines("explainers", "*Explainers* (reach · helpful)", lines, noun="explainers")
 
 
-THREAD_PARTS: tuple[Callable[[Digest], Part | None], ...] = (_teams, _rollouts, _explainers)
+def _questions(digest: Digest) -> Part | None:
+    if digest.suppressed or not digest.questions:
+        return None
+    lines = [f"• *{escape(q.text)}* — {escape(figure_text(q))}" for q in digest.questions]
+    return Part.of_lines("questions", "*Every question* (its latest week asked in these 12 weeks)", lines, noun="questions")
+
+
+def _open_questions(digest: Digest) -> Part | None:
+    if not digest.open_questions:
+        return None
+    lines = [
+        f"• _{escape(q.explainer)}_: {escape(q.text)}" + (f" · <{q.link}|see the question>" if q.link else " · goes out in the next daily batch")
+        for q in digest.open_questions
+    ]
+    return Part.of_lines("open_questions", "*Open questions from explainers* this week", lines, noun="questions")
+
+
+THREAD_PARTS: tuple[Callable[[Digest], Part | None], ...] = (_questions, _teams, _rollouts, _explainers, _open_questions)
 THREAD_TITLES = {
+    "questions": "Every question",
+    "open_questions": "Open questions",
     "teams": "By team",
     "rollouts": "Rollouts",
     "explainers": "Explainers",

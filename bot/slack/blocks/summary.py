@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.reports.questions import figure_text
 from bot.reports.summary import GroupSummary, SummaryWeek
 from bot.reports.text import hours, percent
 from bot.slack.blocks.common import escape
@@ -52,6 +53,7 @@ def _team(summary: GroupSummary) -> Part:
     if summary.sub_teams:
         lines.append("Sub-teams shown this week: " + ", ".join(escape(t) for t in summary.sub_teams))
     lines += [f":warning: {escape(alert)}" for alert in summary.alerts]
+    lines += [f"◦ {escape(question.text)} — {escape(figure_text(question))}" for question in summary.questions]
     return Part.of_lines(TEAM_PART, f"*{escape(summary.label)}*", lines)
 
 
