@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, select, update
@@ -20,6 +20,7 @@ from bot.delivery import (
     Claim,
     claim_rows,
     due_weeks,
+    live_run,
     not_away,
     not_paused,
     Ledger,
@@ -249,7 +250,7 @@ class _ExplainerClaim(Claim):
     week: IsoWeek
 
 
-def _claim(db: Database) -> list[_ExplainerClaim]:
+def _claim(db: Database, run_id: Callable[[], int]) -> list[_ExplainerClaim]:
     """Take a batch of queued deliveries for this run (another clock takes other batches)."""
     query = select(
         ExplainerDelivery.id,
@@ -260,7 +261,7 @@ def _claim(db: Database) -> list[_ExplainerClaim]:
         ExplainerDelivery.explainer_key,
         ExplainerDelivery.week,
     ).join(Person, Person.id == ExplainerDelivery.person_id)
-    _, rows = claim_rows(db, ExplainerDelivery, query)
+    _, rows = claim_rows(db, ExplainerDelivery, query, run_id)
     return [
         _ExplainerClaim(
             row.id,
@@ -290,8 +291,9 @@ def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.d
             return None
         return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id)
 
-    ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at)
-    send_claimed(messenger, "explainer", lambda: _claim(db), send, ledger, run)
+    with live_run(db, "explainers") as live:
+        ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at, lambda: live.id)
+        send_claimed(messenger, "explainer", lambda: _claim(db, lambda: live.id), send, ledger, run, live)
 
 
 # ---------------------------------------------------------------- feedback
