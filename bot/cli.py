@@ -269,6 +269,9 @@ def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     settings.pseudonym_key  # noqa: B018
     services = _services(settings)
     result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
+    if not result.ok:
+        # Exit 1, so whatever runs the job (cron, a monitor) notices.
+        raise PulseError(result.summary())
     click.echo(result.summary())
 
 
@@ -322,6 +325,9 @@ def demo(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # A one-shot command reports in its own lines; the log lines its services write go nowhere
+    # unless a long-running command (serve, socket, clock) configures logging.
+    logging.getLogger("bot").addHandler(logging.NullHandler())
     try:
         cli.main(args=argv, prog_name="pulse", standalone_mode=False)
     except click.exceptions.Abort:

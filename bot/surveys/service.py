@@ -101,6 +101,11 @@ class PulseRun:
     held_away: int = 0
     stopped: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        """Whether the run did its work: nothing failed for good, and Slack did not stop it."""
+        return self.failed == 0 and self.stopped is None
+
     def summary(self) -> str:
         weeks = ", ".join(self.weeks) or "no round due"
         text = f"pulse {weeks}: sent {self.sent}, failed {self.failed}, held back while away {self.held_away}"
@@ -207,6 +212,11 @@ class ReminderRun:
     recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run did its work: nothing failed for good, and Slack did not stop it."""
+        return self.failed == 0 and self.stopped is None
 
     def summary(self) -> str:
         text = f"reminders: sent {self.sent}, failed {self.failed}"
