@@ -34,6 +34,18 @@ def upgrade(
         command.upgrade(config, revision)
 
 
+def revisions(engine: Engine) -> tuple[str | None, str]:
+    """The schema revision the database is at (None for an empty one) and the newest there is."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head is not None
+    return current, head
+
+
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         config = alembic_config(engine)
