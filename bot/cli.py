@@ -336,6 +336,22 @@ def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> No
 
 
 @cli.command()
+def check() -> None:
+    """Check settings, the bot token and its scopes, the council channel and the database; name
+    every problem at once, with its fix."""
+    from bot.check import run_checks
+
+    findings = run_checks()
+    for finding in findings:
+        if finding.ok is False:
+            click.echo(f"problem: {finding.subject}: {finding.text}", err=True)
+        else:
+            click.echo(f"{'ok' if finding.ok else 'skipped'}: {finding.subject}: {finding.text}")
+    if any(finding.ok is False for finding in findings):
+        sys.exit(1)
+
+
+@cli.command()
 @click.option("--folder", type=click.Path(path_type=Path), default=Path("pulse-demo"), show_default=True,
               help="Where the demo's SQLite file is written (replaced on every run).")
 def demo(folder: Path) -> None:
@@ -361,7 +377,7 @@ def _database_failure(error: SQLAlchemyError) -> str:
         return cannot_reach(url, problem)
     engine = make_engine(url)
     try:
-        current, head = revisions(engine)
+        current, head, _ = revisions(engine)
     except SQLAlchemyError:
         return f"database error: {reason}"
     finally:

@@ -34,16 +34,23 @@ def upgrade(
         command.upgrade(config, revision)
 
 
-def revisions(engine: Engine) -> tuple[str | None, str]:
-    """The schema revision the database is at (None for an empty one) and the newest there is."""
+def revisions(engine: Engine) -> tuple[str | None, str, bool]:
+    """The schema revision the database is at (None for an empty one), the newest this version
+    has, and whether this version knows the database's (a newer version may have migrated it)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
     assert head is not None
-    return current, head
+    try:
+        known = current is None or script.get_revision(current) is not None
+    except CommandError:
+        known = False
+    return current, head, known
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -444,6 +444,36 @@ class Settings(BaseSettings):
         return self.pulse_pseudonym_key.encode("utf-8")
 
 
+def inspect_settings(**overrides: Any) -> tuple[Settings, list[str], set[str]]:
+    """The settings as far as they are valid, for `pulse check`: every problem (one line each,
+    naming the setting) and the names of settings left out because they are malformed (they
+    read as unset, or as their default, which must then not be trusted)."""
+    problems: list[str] = []
+    unusable: set[str] = set()
+    values = dict(overrides)
+    while True:
+        try:
+            settings = Settings(**values)
+            break
+        except ValidationError as error:
+            for problem in error.errors():
+                name = str(problem["loc"][0]) if problem["loc"] else ""
+                problems.append(f"{name.upper() or 'settings'}: {problem['msg'].removeprefix('Value error, ')}")
+                field = Settings.model_fields.get(name)
+                if field is None or name in unusable:
+                    raise SettingsError(problems[-1]) from None
+                unusable.add(name)
+                values[name] = field.default
+    for part in ("behaviour", "explainers"):
+        try:
+            getattr(settings, part)
+        except SettingsError as error:
+            problems.append(str(error))
+            unusable.add(part)
+            break
+    return settings, problems, unusable
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate the environment; overrides (used by the demo and tests) win over it."""
     try:
