@@ -13,12 +13,12 @@ either database the UPDATE that takes them checks again that they are free, so t
 split a fan-out rather than repeat it.
 
 A run that claims anything writes a `job_runs` row and a thread of its own refreshes its
-heartbeat every HEARTBEAT_EVERY, whatever the sending is doing (a DM can wait a minute on
-Slack's rate limit). A claim whose run has not beaten for RUN_STALE belongs to a run that died
+heartbeat every HEARTBEAT_EVERY (5 s), whatever the sending is doing (a DM can wait a minute on
+Slack's rate limit). A claim whose run has not beaten for RUN_STALE (30 s) belongs to a run that died
 between the two steps (or that left a DM Slack failed mid-send): the next run takes it over at
 once, and before the DM is sent again the person's DM history is searched, from the first claim
 on, for the message metadata that names the delivery; a DM that did go out is only marked sent.
-A run whose own heartbeat cannot be written for nearly RUN_STALE stops sending, since its claims
+A run whose own heartbeat cannot be written for HEARTBEAT_LOST stops sending, since its claims
 may already be another run's. The same rule holds on both databases: a heartbeat in a table
 needs nothing of PostgreSQL's session locks, and on SQLite the clock, a `pulse jobs run` and the
 web process are separate processes sharing the file, so a lock held by one process proves nothing.
@@ -54,9 +54,12 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 200
 # DMs in flight at once: sending is bound by Slack's round trip, not by our CPU.
 SEND_WORKERS = 8
-# A live run refreshes its heartbeat this often; one silent for RUN_STALE has died.
-HEARTBEAT_EVERY = dt.timedelta(seconds=10)
+# A live run refreshes its heartbeat this often; one silent for RUN_STALE has died. (The clocks of
+# the machines running jobs must agree to within a few seconds, as NTP keeps them.)
+HEARTBEAT_EVERY = dt.timedelta(seconds=5)
 RUN_STALE = dt.timedelta(seconds=30)
+# A run stops sending once its heartbeat has gone unwritten this long, well before RUN_STALE.
+HEARTBEAT_LOST = RUN_STALE - 2 * HEARTBEAT_EVERY
 # Claims that name no run (taken before runs kept a heartbeat) are taken over after this lease.
 CLAIM_LEASE = dt.timedelta(minutes=10)
 
@@ -132,9 +135,10 @@ class LiveRun:
     to send writes nothing; `finish` stops the heartbeat, after which what the run still holds
     (a DM Slack failed mid-send) is free for the next run within RUN_STALE."""
 
-    def __init__(self, db: Database, job: str) -> None:
+    def __init__(self, db: Database, job: str, *, every: dt.timedelta = HEARTBEAT_EVERY) -> None:
         self.db = db
         self.job = job
+        self.every = every
         self._id: int | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -152,19 +156,19 @@ class LiveRun:
             return self._id
 
     def holds_claims(self) -> bool:
-        """False once the heartbeat has gone unwritten for so long that another run may already
-        have taken this run's claims over: then the run must send nothing more."""
-        limit = (RUN_STALE - HEARTBEAT_EVERY).total_seconds()
-        return self._id is None or time.monotonic() - self._beaten < limit
+        """False once the heartbeat has gone unwritten for so long that another run may soon take
+        this run's claims over: then the run must send nothing more."""
+        return self._id is None or time.monotonic() - self._beaten < HEARTBEAT_LOST.total_seconds()
 
     def beat(self) -> None:
         """Say the run is alive now (the heartbeat thread does this every HEARTBEAT_EVERY)."""
+        started = time.monotonic()  # the time written is taken now, however long the write waits
         with self.db.transaction() as connection:
             connection.execute(update(JobRun).where(JobRun.id == self.id).values(heartbeat_at=now()))
-        self._beaten = time.monotonic()
+        self._beaten = started
 
     def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_EVERY.total_seconds()):
+        while not self._stop.wait(self.every.total_seconds()):
             try:
                 self.beat()
             except SQLAlchemyError as error:
