@@ -86,9 +86,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations (alembic upgrade head)."""
-    from bot.migrate import upgrade
-
     from bot.db import cannot_reach, connection_problem
+    from bot.migrate import upgrade
 
     settings = _settings()
     database = _database(settings)

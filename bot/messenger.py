@@ -46,19 +46,19 @@ class ChannelUnavailable(DeliveryFailed):
     shows the bot no such channel (`channel_not_found`: a private channel it is not in, or a
     wrong id). `name` is the channel's name when Slack would tell it."""
 
-    def __init__(self, reason: str, *, channel: str, name: str | None = None, setting: str = "PULSE_COUNCIL_CHANNEL") -> None:
+    def __init__(self, reason: str, *, channel: str, name: str | None = None) -> None:
         super().__init__(reason, permanent=True)
         self.channel = channel
         self.name = name
-        self.setting = setting
 
     def explain(self) -> str:
         """What is wrong and how to fix it, in one line."""
-        return channel_problem(self.reason, self.channel, self.name, setting=self.setting)
+        return channel_problem(self.reason, self.channel, self.name)
 
 
-def channel_problem(reason: str, channel: str, name: str | None, *, setting: str = "PULSE_COUNCIL_CHANNEL") -> str:
-    """One line for an operator: why the bot cannot post in `channel`, and the fix."""
+def channel_problem(reason: str, channel: str, name: str | None) -> str:
+    """One line for an operator: why the bot cannot post in the council channel, and the fix."""
+    setting = "PULSE_COUNCIL_CHANNEL"
     invite = f"/invite @{BOT_NAME}"
     if reason == "not_in_channel":
         where = f"#{name}" if name else channel
