@@ -20,6 +20,16 @@ from bot.weeks import IsoWeek
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The settings each command cannot run without (README lists them); DATABASE_URL has a default.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "serve": ("slack_bot_token", "slack_signing_secret", "pulse_pseudonym_key"),
+    "socket": ("slack_bot_token", "slack_app_token", "pulse_pseudonym_key"),
+    "clock": ("slack_bot_token", "pulse_pseudonym_key"),
+    "jobs run": ("slack_bot_token", "pulse_pseudonym_key"),
+    "roster": ("slack_bot_token",),
+    "reports": ("pulse_pseudonym_key",),
+}
+
 
 def _settings() -> Settings:
     return load_settings()
@@ -78,14 +88,22 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations (alembic upgrade head)."""
+    from bot.db import cannot_reach, connection_problem
     from bot.migrate import upgrade
 
     settings = _settings()
     database = _database(settings)
     try:
         upgrade(database.engine, min_group_size=settings.behaviour.min_group_size, pseudonym_key=settings.pulse_pseudonym_key)
+    except PulseError:
+        raise
     except Exception as error:  # noqa: BLE001 — a database refusing is reported in one line
+        problem = connection_problem(settings.database_url)
+        if problem is not None:
+            raise PulseError(cannot_reach(settings.database_url, problem)) from None
         raise PulseError(f"database upgrade failed: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+    finally:
+        database.dispose()
     click.echo("Database is up to date.")
 
 
@@ -101,7 +119,7 @@ def _directory(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.slack.client import make_web_client
     from bot.slack.directory import SlackDirectory
 
-    settings.require("slack_bot_token", purpose="to look people up in Slack")
+    settings.require(*REQUIRED["roster"], purpose="to look people up in Slack")
     return SlackDirectory(make_web_client(settings.slack_bot_token, settings.slack_api_url))
 
 
@@ -194,8 +212,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     settings = _settings()
-    settings.require("slack_bot_token", "slack_signing_secret", "pulse_pseudonym_key", purpose="for serve")
-    settings.pseudonym_key  # noqa: B018 — fail here, not in a worker
+    settings.require(*REQUIRED["serve"], purpose="for pulse serve")
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -225,7 +242,7 @@ def socket() -> None:
     from bot.slack.socket_mode import SocketMode
 
     settings = _settings()
-    settings.require("slack_bot_token", "slack_app_token", "pulse_pseudonym_key", purpose="for Socket Mode")
+    settings.require(*REQUIRED["socket"], purpose="for pulse socket (Socket Mode)")
     settings.pseudonym_key  # noqa: B018 — fail here, not at the first click
     services = _services(settings)
     connection = SocketMode(services)
@@ -253,7 +270,7 @@ def clock() -> None:
     from bot.clock import JobContext, schedule_jobs
 
     settings = _settings()
-    settings.pseudonym_key  # noqa: B018 — reminders need it; fail at start
+    settings.require(*REQUIRED["clock"], purpose="for pulse clock")
     services = _services(settings)
     _configure_logging()
     scheduler = BlockingScheduler(timezone="UTC")
@@ -278,9 +295,13 @@ def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     from bot.clock import JobContext, run_job
 
     settings = _settings()
-    settings.pseudonym_key  # noqa: B018
+    needs = REQUIRED["jobs run"] + (("pulse_council_channel",) if name in ("digest", "questions") else ())
+    settings.require(*needs, purpose=f"for pulse jobs run {name}")
     services = _services(settings)
     result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
+    if not result.ok:
+        # Exit 1, so whatever runs the job (cron, a monitor) notices.
+        raise PulseError(result.summary())
     click.echo(result.summary())
 
 
@@ -299,6 +320,7 @@ def digest_show(week: IsoWeek | None) -> None:
     from bot.weeks import now
 
     settings = _settings()
+    settings.require(*REQUIRED["reports"], purpose="to read the released figures")
     reported = week or reported_week(settings, now(), force=True)
     assert reported is not None
     result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported, settings.pseudonym_key)
@@ -317,6 +339,7 @@ def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> No
     from bot.weeks import now
 
     settings = _settings()
+    settings.require(*REQUIRED["reports"], purpose="to read the released figures")
     until = week or reported_week(settings, now(), force=True)
     assert until is not None
     rows = export(_database(settings), settings.behaviour, settings.pseudonym_key, kind, out, until=until, weeks=weeks)
@@ -324,7 +347,23 @@ def export_command(kind: str, out: Path, week: IsoWeek | None, weeks: int) -> No
 
 
 @cli.command()
-@click.option("--folder", type=click.Path(path_type=Path, file_okay=False), default=Path("pulse-demo"), show_default=True,
+def check() -> None:
+    """Check settings, the bot token and its scopes, the council channel and the database; name
+    every problem at once, with its fix."""
+    from bot.check import run_checks
+
+    findings = run_checks()
+    for finding in findings:
+        if finding.ok is False:
+            click.echo(f"problem: {finding.subject}: {finding.text}", err=True)
+        else:
+            click.echo(f"{'ok' if finding.ok else 'skipped'}: {finding.subject}: {finding.text}")
+    if any(finding.ok is False for finding in findings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--folder", type=click.Path(path_type=Path), default=Path("pulse-demo"), show_default=True,
               help="Where the demo's SQLite file is written (replaced on every run).")
 def demo(folder: Path) -> None:
     """Run a synthetic organisation through the real services; no Slack needed."""
@@ -333,7 +372,38 @@ def demo(folder: Path) -> None:
     run_demo(folder)
 
 
+def _database_failure(error: SQLAlchemyError) -> str:
+    """One line for a database error: the database cannot be reached (which one, and why), or its
+    schema is older than this version (then, and only then, `pulse db upgrade`), or the error."""
+    from bot.db import cannot_reach, connection_problem, first_line, make_engine
+    from bot.migrate import revisions
+
+    reason = first_line(error)
+    try:
+        url = load_settings().database_url
+    except PulseError:
+        return f"database error: {reason}"
+    problem = connection_problem(url)
+    if problem is not None:
+        return cannot_reach(url, problem)
+    engine = make_engine(url)
+    try:
+        current, head, _ = revisions(engine)
+    except SQLAlchemyError:
+        return f"database error: {reason}"
+    finally:
+        engine.dispose()
+    if current is None:
+        return f"database error: {reason} (the database has no tables yet: run `pulse db upgrade`)"
+    if current != head:
+        return f"database error: {reason} (the schema is at {current}, this version needs {head}: run `pulse db upgrade`)"
+    return f"database error: {reason}"
+
+
 def main(argv: list[str] | None = None) -> None:
+    # A one-shot command reports in its own lines; the log lines its services write go nowhere
+    # unless a long-running command (serve, socket, clock) configures logging.
+    logging.getLogger("bot").addHandler(logging.NullHandler())
     try:
         cli.main(args=argv, prog_name="pulse", standalone_mode=False)
     except click.exceptions.Abort:
@@ -349,7 +419,6 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"pulse: {str(error).splitlines()[0]}", err=True)
         sys.exit(1)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        click.echo(f"pulse: database error: {reason} (is the schema current? run `pulse db upgrade`)", err=True)
+        click.echo(f"pulse: {_database_failure(error)}", err=True)
         sys.exit(1)
     sys.exit(0)

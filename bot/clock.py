@@ -15,6 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.db import Database
+from bot.errors import PulseError
 from bot.explainers import service as explainers
 from bot.messenger import Messenger
 from bot.settings import Settings
@@ -32,6 +33,11 @@ class JobContext:
 
 
 class JobResult(Protocol):
+    @property
+    def ok(self) -> bool:
+        """False when the job failed at what was due: nothing posted, or DMs that failed for good."""
+        ...
+
     def summary(self) -> str: ...
 
 
@@ -115,9 +121,16 @@ def _logged(name: str, context: JobContext) -> Callable[[], None]:
     def run() -> None:
         try:
             result = run_job(name, context)
+        except PulseError as error:
+            # A setting missing or Slack refusing: one line the operator can act on, no traceback.
+            log.error("job.failed job=%s reason=%s", name, str(error).splitlines()[0])
+            return
         except Exception:
             log.exception("job.failed job=%s", name)
             return
-        log.info("job.done job=%s result=%s", name, result.summary())
+        if result.ok:
+            log.info("job.done job=%s result=%s", name, result.summary())
+        else:
+            log.warning("job.failed job=%s result=%s", name, result.summary())
 
     return run

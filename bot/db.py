@@ -78,6 +78,40 @@ class Database:
         self.engine.dispose()
 
 
+def first_line(error: BaseException) -> str:
+    """The driver's own message for a database error, first line only (psycopg adds hints below)."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def connection_problem(url: str) -> str | None:
+    """Why the database at `url` cannot be reached, or None when it answers."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        return first_line(error)
+    finally:
+        engine.dispose()
+    return None
+
+
+def cannot_reach(url: str, problem: str) -> str:
+    """One line saying which database could not be reached (never its password) and why."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"cannot open the SQLite database {parsed.database or ':memory:'}: {problem}"
+    host = parsed.host or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"cannot connect to the database at {host}{port} (database {parsed.database or '-'}): {problem}"
+
+
 def conflict_insert(session: Session, table: Any) -> Any:
     """The INSERT of the session's database, which takes ON CONFLICT clauses (PostgreSQL, SQLite)."""
     from sqlalchemy.dialects import postgresql, sqlite

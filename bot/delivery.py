@@ -7,12 +7,21 @@ and the reminders claim deliveries in batches and record what happened; the driv
 lives here too, so the fan-outs cannot drift apart.
 
 Exactly once, through crashes and a second scheduler: a delivery is claimed in the database
-('sending', with the claim time) before its DM is sent, and marked 'sent' after. Claims are taken
-with FOR UPDATE SKIP LOCKED on PostgreSQL, and on either database the UPDATE that takes them
-checks again that they are free, so two schedulers split a fan-out rather than repeat it. A claim
-still 'sending' after CLAIM_LEASE belongs to a run that died between the two steps (or one that
-Slack failed mid-send): before its DM is sent again, the person's DM history is searched for the
-message metadata that names the delivery, and a DM that did go out is only marked sent.
+('sending', with the time of its first claim and the run that holds it) before its DM is sent,
+and marked 'sent' after. Claims are taken with FOR UPDATE SKIP LOCKED on PostgreSQL, and on
+either database the UPDATE that takes them checks again that they are free, so two schedulers
+split a fan-out rather than repeat it.
+
+A run that claims anything writes a `job_runs` row and a thread of its own refreshes its
+heartbeat every HEARTBEAT_EVERY (5 s), whatever the sending is doing (a DM can wait a minute on
+Slack's rate limit). A claim whose run has not beaten for RUN_STALE (30 s) belongs to a run that died
+between the two steps (or that left a DM Slack failed mid-send): the next run takes it over at
+once, and before the DM is sent again the person's DM history is searched, from the first claim
+on, for the message metadata that names the delivery; a DM that did go out is only marked sent.
+A run whose own heartbeat cannot be written for HEARTBEAT_LOST stops sending, since its claims
+may already be another run's. The same rule holds on both databases: a heartbeat in a table
+needs nothing of PostgreSQL's session locks, and on SQLite the clock, a `pulse jobs run` and the
+web process are separate processes sharing the file, so a lock held by one process proves nothing.
 """
 
 from __future__ import annotations
@@ -21,18 +30,22 @@ import datetime as dt
 import functools
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, Update, and_, bindparam, or_, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, delete, exists, insert, or_, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import Database
 from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef, Messenger
-from bot.models import Delivery, ExplainerDelivery, Person
+from bot.models import Delivery, ExplainerDelivery, JobRun, Person
 from bot.settings import Schedule
 from bot.weeks import IsoWeek, local_instant, local_now, now
 
@@ -41,7 +54,13 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 200
 # DMs in flight at once: sending is bound by Slack's round trip, not by our CPU.
 SEND_WORKERS = 8
-# A claim older than this belongs to a run that died mid-send; its delivery is queued again.
+# A live run refreshes its heartbeat this often; one silent for RUN_STALE has died. (The clocks of
+# the machines running jobs must agree to within a few seconds, as NTP keeps them.)
+HEARTBEAT_EVERY = dt.timedelta(seconds=5)
+RUN_STALE = dt.timedelta(seconds=30)
+# A run stops sending once its heartbeat has gone unwritten this long, well before RUN_STALE.
+HEARTBEAT_LOST = RUN_STALE - 2 * HEARTBEAT_EVERY
+# Claims that name no run (taken before runs kept a heartbeat) are taken over after this lease.
 CLAIM_LEASE = dt.timedelta(minutes=10)
 
 DeliveryTable = type[Delivery] | type[ExplainerDelivery]
@@ -93,22 +112,125 @@ def not_away(at: dt.datetime) -> ColumnElement[bool]:
     return or_(Person.away.is_(False), and_(Person.away_until.is_not(None), Person.away_until <= at))
 
 
+def abandoned(
+    run: InstrumentedAttribute[int | None], claimed_at: InstrumentedAttribute[dt.datetime | None], at: dt.datetime
+) -> ColumnElement[bool]:
+    """A claim ('sending') whose run has died: its heartbeat is stale or, for a claim that names
+    no run, its lease has run out."""
+    alive = exists().where(JobRun.id == run, JobRun.heartbeat_at >= at - RUN_STALE)
+    return or_(and_(run.is_(None), claimed_at < at - CLAIM_LEASE), and_(run.is_not(None), ~alive))
+
+
 def claimable(table: DeliveryTable, claim_time: dt.datetime) -> ColumnElement[bool]:
-    """Queued, or claimed by a run that has since died (its lease ran out)."""
+    """Queued, or claimed by a run that has since died."""
     return or_(
         table.status == "queued",
-        and_(table.status == "sending", table.claimed_at < claim_time - CLAIM_LEASE),
+        and_(table.status == "sending", abandoned(table.run_id, table.claimed_at, claim_time)),
     )
 
 
-def claim_rows(db: Database, table: DeliveryTable, query: Select[*tuple[Any, ...]]) -> tuple[dt.datetime, list[Row[*tuple[Any, ...]]]]:
-    """Claim the next batch of deliveries `query` selects; return the claim time and the rows.
+class LiveRun:
+    """This process's run of one fan-out job, as the other runs see it: a `job_runs` row whose
+    heartbeat a thread keeps fresh. The row is written at the first claim, so a tick with nothing
+    to send writes nothing; `finish` stops the heartbeat, after which what the run still holds
+    (a DM Slack failed mid-send) is free for the next run within RUN_STALE."""
+
+    def __init__(self, db: Database, job: str, *, every: dt.timedelta = HEARTBEAT_EVERY) -> None:
+        self.db = db
+        self.job = job
+        self.every = every
+        self._id: int | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._beaten = 0.0
+
+    @property
+    def id(self) -> int:
+        with self._lock:
+            if self._id is None:
+                self._id = start_run(self.db, self.job)
+                self._beaten = time.monotonic()
+                self._thread = threading.Thread(target=self._beat, name=f"{self.job}-heartbeat", daemon=True)
+                self._thread.start()
+            return self._id
+
+    def holds_claims(self) -> bool:
+        """False once the heartbeat has gone unwritten for so long that another run may soon take
+        this run's claims over: then the run must send nothing more."""
+        return self._id is None or time.monotonic() - self._beaten < HEARTBEAT_LOST.total_seconds()
+
+    def beat(self) -> None:
+        """Say the run is alive now (the heartbeat thread does this every HEARTBEAT_EVERY)."""
+        started = time.monotonic()  # the time written is taken now, however long the write waits
+        with self.db.transaction() as connection:
+            connection.execute(update(JobRun).where(JobRun.id == self.id).values(heartbeat_at=now()))
+        self._beaten = started
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every.total_seconds()):
+            try:
+                self.beat()
+            except SQLAlchemyError as error:
+                log.warning("%s.heartbeat_failed run=%s reason=%s", self.job, self._id, type(error).__name__)
+
+    def finish(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._id is None:
+            return
+        try:
+            with self.db.transaction() as connection:
+                over = or_(JobRun.id == self._id, JobRun.heartbeat_at < now() - RUN_STALE)
+                connection.execute(delete(JobRun).where(over, _holds_nothing()))
+        except SQLAlchemyError as error:
+            log.warning("%s.run_cleanup_failed run=%s reason=%s", self.job, self._id, type(error).__name__)
+
+
+def _holds_nothing() -> ColumnElement[bool]:
+    """A run no claim names any more: its row can go (this run's own, and those of runs that died
+    once their claims were taken over)."""
+    return and_(
+        ~exists().where(Delivery.run_id == JobRun.id),
+        ~exists().where(Delivery.reminder_run_id == JobRun.id),
+        ~exists().where(ExplainerDelivery.run_id == JobRun.id),
+    )
+
+
+def start_run(db: Database, job: str) -> int:
+    """Record that a run of `job` has started and is alive now; return its id."""
+    at = now()
+    with db.transaction() as connection:
+        return int(
+            connection.execute(
+                insert(JobRun).values(job=job, started_at=at, heartbeat_at=at).returning(JobRun.id)
+            ).scalar_one()
+        )
+
+
+@contextmanager
+def live_run(db: Database, job: str) -> Iterator[LiveRun]:
+    """A run for the length of the block; its heartbeat stops when the block ends, however it ends."""
+    run = LiveRun(db, job)
+    try:
+        yield run
+    finally:
+        run.finish()
+
+
+def claim_rows(
+    db: Database, table: DeliveryTable, query: Select[*tuple[Any, ...]], run_id: Callable[[], int]
+) -> tuple[dt.datetime, list[Row[*tuple[Any, ...]]]]:
+    """Claim the next batch of deliveries `query` selects for the run `run_id` names; return the
+    claim time and the rows.
 
     `query` selects the table's id, status and claimed_at (the state before this claim) and
-    whatever the sender needs. The UPDATE checks again that each row is still claimable: on
-    PostgreSQL the rows are locked already (SKIP LOCKED passes over another run's batch), and on
-    SQLite, where the SELECT takes no lock, the write lock makes the UPDATE the arbiter between
-    two runs that selected the same rows; the loser selects again.
+    whatever the sender needs. The UPDATE checks again that each row is still as selected and
+    claimable: on PostgreSQL the rows are locked already (SKIP LOCKED passes over another run's
+    batch), and on SQLite, where the SELECT takes no lock, the write lock makes the UPDATE the
+    arbiter between two runs that selected the same rows; the loser selects again. A claim taken
+    over keeps the time of its first claim: a DM may have gone out at any moment since.
     """
     while True:
         claim_time = now()
@@ -121,14 +243,28 @@ def claim_rows(db: Database, table: DeliveryTable, query: Select[*tuple[Any, ...
             ).all()
             if not rows:
                 return claim_time, []
-            taken = set(
-                session.execute(
-                    update(table)
-                    .where(table.id.in_([row.id for row in rows]), claimable(table, claim_time))
-                    .values(status="sending", claimed_at=claim_time)
-                    .returning(table.id)
-                ).scalars()
-            )
+            run = run_id()
+            queued = [row.id for row in rows if row.status == "queued"]
+            dead = [row.id for row in rows if row.status == "sending"]
+            taken: set[int] = set()
+            if queued:
+                taken |= set(
+                    session.execute(
+                        update(table)
+                        .where(table.id.in_(queued), table.status == "queued")
+                        .values(status="sending", claimed_at=claim_time, run_id=run)
+                        .returning(table.id)
+                    ).scalars()
+                )
+            if dead:
+                taken |= set(
+                    session.execute(
+                        update(table)
+                        .where(table.id.in_(dead), table.status == "sending", claimable(table, claim_time))
+                        .values(run_id=run)
+                        .returning(table.id)
+                    ).scalars()
+                )
         if taken:
             return claim_time, [row for row in rows if row.id in taken]
 
@@ -143,7 +279,7 @@ class Claim:
 
 
 def taken_over(row: Row[*tuple[Any, ...]]) -> dt.datetime | None:
-    """The claim time of the run that died, when the row claimed was still 'sending'."""
+    """When a run that died first claimed the row, if it was still 'sending'."""
     return row.claimed_at if row.status == "sending" else None
 
 
@@ -159,15 +295,15 @@ class FanOutRun(Protocol):
 
 
 class Ledger(Protocol[ClaimContraT]):
-    """Where a fan-out records what became of each claim."""
+    """Where a fan-out records what became of each claim.
+
+    A claim neither sent, failed nor released (Slack failed while its DM was being sent, so it
+    may have gone out) stays with the run, and the next run takes it over once this one is over,
+    looking in the DM before sending."""
 
     def sent(self, claim: ClaimContraT, ref: MessageRef) -> None: ...
 
     def failed(self, claim: ClaimContraT, reason: str) -> None: ...
-
-    def look_first(self, claim: ClaimContraT) -> None:
-        """Slack failed while this DM was being sent, so it may have gone out: leave the claim for
-        the next run to take over, which looks in the DM before sending."""
 
     def release(self, claims: Sequence[ClaimContraT]) -> None:
         """Give claims not yet tried back for the next run."""
@@ -180,31 +316,28 @@ class StatusLedger:
     db: Database
     table: DeliveryTable
     at: dt.datetime
+    run_id: Callable[[], int]
 
     def sent(self, claim: Claim, ref: MessageRef) -> None:
-        mark(self.db, self.table, claim.delivery_id, status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=self.at)
+        mark(
+            self.db, self.table, claim.delivery_id,
+            status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=self.at, run_id=None,
+        )
 
     def failed(self, claim: Claim, reason: str) -> None:
-        mark(self.db, self.table, claim.delivery_id, status="failed", error=reason[:100])
-
-    def look_first(self, claim: Claim) -> None:
-        mark(self.db, self.table, claim.delivery_id, status="sending", claimed_at=claim.taken_over or expired_claim())
+        mark(self.db, self.table, claim.delivery_id, status="failed", error=reason[:100], run_id=None)
 
     def release(self, claims: Sequence[Claim]) -> None:
-        # A claim taken over from a run that died stays as that run left it, to be looked up.
+        # A claim taken over from a run that died stays claimed, to be looked up by the next run.
         fresh = [claim.delivery_id for claim in claims if claim.taken_over is None]
+        if not fresh:
+            return
         with self.db.session() as session:
-            if fresh:
-                session.execute(
-                    update(self.table)
-                    .where(self.table.id.in_(fresh), self.table.status == "sending")
-                    .values(status="queued", claimed_at=None)
-                )
-            for claim in claims:
-                if claim.taken_over is not None:
-                    session.execute(
-                        update(self.table).where(self.table.id == claim.delivery_id).values(claimed_at=claim.taken_over)
-                    )
+            session.execute(
+                update(self.table)
+                .where(self.table.id.in_(fresh), self.table.status == "sending", self.table.run_id == self.run_id())
+                .values(status="queued", claimed_at=None, run_id=None)
+            )
 
 
 def send_claimed(
@@ -214,20 +347,26 @@ def send_claimed(
     send: Callable[[ClaimT], MessageRef | None],
     ledger: Ledger[ClaimT],
     run: FanOutRun,
+    live: LiveRun,
 ) -> None:
     """Send each claimed delivery once, batch after batch, until nothing claimable is left.
 
     SEND_WORKERS DMs are in flight at once. A claim taken over from a run that died is looked up
     in the person's DM first. `send` returns the sent message, or None when it dropped the
     delivery instead. Slack being unreachable stops the run: claims not yet tried go back, the
-    one that failed is left to be looked up. A permanent failure (the person cannot get DMs) is
-    recorded and the run goes on.
+    one that failed stays with the run, to be looked up by the next. A permanent failure (the
+    person cannot get DMs) is recorded and the run goes on. A run that can no longer keep its
+    heartbeat stops before sending anything more.
     """
     stop = threading.Event()
     reasons: list[str] = []
 
     def deliver(claim: ClaimT) -> str:
         if stop.is_set():
+            return "untried"
+        if not live.holds_claims():
+            stop.set()
+            reasons.append("the run's heartbeat could not be recorded, so another run may take its claims over")
             return "untried"
         try:
             ref = _already_sent(messenger, kind, claim)
@@ -241,7 +380,6 @@ def send_claimed(
             if not failure.permanent:
                 stop.set()
                 reasons.append(failure.reason)
-                ledger.look_first(claim)
                 return "interrupted"
             ledger.failed(claim, failure.reason)
             log.warning("%s.delivery_failed delivery=%s reason=%s", kind, claim.delivery_id, failure.reason)
@@ -286,7 +424,3 @@ def _mark_statement(table: DeliveryTable, columns: tuple[str, ...]) -> Update:
         .values({column: bindparam(column) for column in columns})
     )
 
-
-def expired_claim() -> dt.datetime:
-    """A claim time already past its lease: the next run takes the claim over at once."""
-    return now() - CLAIM_LEASE - dt.timedelta(seconds=1)

@@ -16,7 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.db import Database
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db import Database, first_line
+from bot.errors import PulseError
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion
 from bot.messenger import DeliveryKind, MessageRef
@@ -176,18 +179,41 @@ def _answer(rng: random.Random, pulse: PulseView, weeks_since_go_live: int | Non
     return chosen
 
 
+class DemoFolderError(PulseError):
+    """The demo's folder cannot be made or written to."""
+
+
+def _prepare(folder: Path, out: io.TextIOBase | None) -> Path:
+    """The demo's database file in `folder`, which is made if needed; an earlier demo's files are
+    replaced, and the terminal is told so."""
+    if folder.exists() and not folder.is_dir():
+        raise DemoFolderError(f"cannot use {folder} as the demo folder: it is a file; give a folder with --folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        database_file = folder / "demo.sqlite3"
+        chart_file = folder / "pulse-trends.png"
+        earlier = [path.name for path in (database_file, chart_file) if path.exists()]
+        if earlier:
+            print(f"Replacing the earlier demo's {' and '.join(earlier)} in {folder}.", file=out)
+        database_file.unlink(missing_ok=True)
+        chart_file.unlink(missing_ok=True)
+    except OSError as error:
+        why = error.strerror or type(error).__name__
+        if isinstance(error, NotADirectoryError | FileExistsError):
+            why = "a file is in the way"
+        raise DemoFolderError(f"cannot create the demo folder {folder}: {why}") from None
+    return database_file
+
+
 def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -> list[WeekOverview]:
     """Build the organisation, run WEEKS weekly rounds ending this week, and print the overview."""
-    folder.mkdir(parents=True, exist_ok=True)
-    database_file = folder / "demo.sqlite3"
+    database_file = _prepare(folder, out)
     chart_file = folder / "pulse-trends.png"
-    earlier = [path.name for path in (database_file, chart_file) if path.exists()]
-    if earlier:
-        print(f"Replacing the earlier demo's {' and '.join(earlier)} in {folder}.", file=out)
-    database_file.unlink(missing_ok=True)
-    chart_file.unlink(missing_ok=True)
     db = Database(f"sqlite:///{database_file}")
-    upgrade(db.engine)
+    try:
+        upgrade(db.engine)
+    except SQLAlchemyError as error:
+        raise DemoFolderError(f"cannot write the demo database {database_file}: {first_line(error)}") from None
     behaviour: Behaviour = load_behaviour(None)
     key = secrets.token_bytes(32)
     rng = random.Random(seed)

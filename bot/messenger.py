@@ -38,6 +38,42 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+# The bot's name in Slack (manifest.yml), as an operator types it after /invite.
+BOT_NAME = "Rollout Pulse"
+
+
+class ChannelUnavailable(DeliveryFailed):
+    """A message for a channel could not go: the bot is not in it (`not_in_channel`), or Slack
+    shows the bot no such channel (`channel_not_found`: a private channel it is not in, or a
+    wrong id). `name` is the channel's name when Slack would tell it."""
+
+    def __init__(self, reason: str, *, channel: str, name: str | None = None) -> None:
+        super().__init__(reason, permanent=True)
+        self.channel = channel
+        self.name = name
+
+    def explain(self) -> str:
+        """What is wrong and how to fix it, in one line."""
+        return channel_problem(self.reason, self.channel, self.name)
+
+
+def channel_problem(reason: str, channel: str, name: str | None) -> str:
+    """One line for an operator: why the bot cannot post in the council channel, and the fix."""
+    setting = "PULSE_COUNCIL_CHANNEL"
+    invite = f"/invite @{BOT_NAME}"
+    if reason == "not_in_channel":
+        where = f"#{name}" if name else channel
+        return (
+            f"the bot is not a member of {where} ({setting}={channel}): invite @{BOT_NAME} to {where} "
+            f"with `{invite}`, or set {setting} to a channel it is in"
+        )
+    return (
+        f"Slack shows the bot no channel {channel} ({setting}): if it is a private channel, invite "
+        f"@{BOT_NAME} to it with `{invite}`; otherwise set {setting} to the channel's ID "
+        "(channel details, at the bottom of About)"
+    )
+
+
 class Messenger(Protocol):
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef: ...
 

@@ -34,6 +34,25 @@ def upgrade(
         command.upgrade(config, revision)
 
 
+def revisions(engine: Engine) -> tuple[str | None, str, bool]:
+    """The schema revision the database is at (None for an empty one), the newest this version
+    has, and whether this version knows the database's (a newer version may have migrated it)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
+    assert head is not None
+    try:
+        known = current is None or script.get_revision(current) is not None
+    except CommandError:
+        known = False
+    return current, head, known
+
+
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         config = alembic_config(engine)

@@ -150,6 +150,21 @@ class PulseRound(Base):
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed")
 
 
+class JobRun(Base):
+    """A run of a fan-out job (pulse, reminders, explainers) that holds claims on deliveries.
+
+    A live run refreshes `heartbeat_at` every few seconds; a claim whose run has stopped doing so
+    belongs to a run that died, and the next run takes it over (looking in the DM first).
+    """
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
     """That a person was sent this week's pulse, and where the message is. Holds no answer."""
 
@@ -161,12 +176,16 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(10), default="queued")
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # While 'sending': when it was first claimed (a DM may have gone out since then) and by which run.
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id", ondelete="SET NULL"), index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # The reminder is claimed ('sending', with reminded_at as the claim time), then 'sent' or
-    # 'failed'; a claim left 'sending' by a run that died is checked against Slack, then resent.
+    # The reminder is claimed ('sending', with reminded_at as the first claim time and the run in
+    # reminder_run_id), then 'sent' or 'failed'; a claim left 'sending' by a run that died is
+    # checked against Slack, then resent.
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminder_status: Mapped[str | None] = mapped_column(String(10))
+    reminder_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id", ondelete="SET NULL"), index=True)
     error: Mapped[str | None] = mapped_column(String(100))
 
     round: Mapped[PulseRound] = relationship()
@@ -286,6 +305,7 @@ class ExplainerDelivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("job_runs.id", ondelete="SET NULL"), index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(String(100))
 

@@ -39,6 +39,10 @@ class RetentionRun:
     feedback: int
     questions: int
 
+    @property
+    def ok(self) -> bool:
+        return True
+
     def summary(self) -> str:
         return (
             f"retention before {self.cutoff}: deleted {self.responses} responses (with their answers and "

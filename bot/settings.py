@@ -428,14 +428,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            make_url(value)
-        except ArgumentError:
-            raise ValueError("not a database URL (e.g. sqlite:///pulse.sqlite3 or postgresql+psycopg://…)") from None
-        return value
+        return supported_database_url(value)
 
     @field_validator("pulse_pseudonym_key")
     @classmethod
@@ -455,11 +448,17 @@ class Settings(BaseSettings):
 
         return load_library(self.behaviour.explainers_dir)
 
+    def missing(self, *names: str) -> list[str]:
+        """Which of these settings are not set, as their environment names."""
+        return [name.upper() for name in names if getattr(self, name) is None]
+
     def require(self, *names: str, purpose: str) -> None:
-        """Stop with one line when a setting this command needs is missing."""
-        for name in names:
-            if getattr(self, name) is None:
-                raise SettingsError(f"{name.upper()} is not set; it is required {purpose}")
+        """Stop with one line naming every setting this command needs that is missing."""
+        missing = self.missing(*names)
+        if len(missing) == 1:
+            raise SettingsError(f"{missing[0]} is not set; it is required {purpose}")
+        if missing:
+            raise SettingsError(f"{', '.join(missing[:-1])} and {missing[-1]} are not set; they are required {purpose}")
 
     @property
     def pseudonym_key(self) -> bytes:
@@ -468,17 +467,90 @@ class Settings(BaseSettings):
         return self.pulse_pseudonym_key.encode("utf-8")
 
 
+def inspect_settings(**overrides: Any) -> tuple[Settings, list[str], set[str]]:
+    """The settings as far as they are valid, for `pulse check`: every problem (one line each,
+    naming the setting) and the names of settings left out because they are malformed (they
+    read as unset, or as their default, which must then not be trusted)."""
+    problems: list[str] = []
+    unusable: set[str] = set()
+    values = dict(overrides)
+    while True:
+        try:
+            settings = Settings(**values)
+            break
+        except ValidationError as error:
+            for problem in error.errors():
+                name = str(problem["loc"][0]) if problem["loc"] else ""
+                problems.append(f"{name.upper() or 'settings'}: {problem['msg'].removeprefix('Value error, ')}")
+                field = Settings.model_fields.get(name)
+                if field is None or name in unusable:
+                    raise SettingsError(problems[-1]) from None
+                unusable.add(name)
+                values[name] = field.default
+    for part in ("behaviour", "explainers"):
+        try:
+            getattr(settings, part)
+        except SettingsError as error:
+            problems.append(str(error))
+            unusable.add(part)
+            break
+    return settings, problems, unusable
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read and validate the environment; overrides (used by the demo and tests) win over it."""
     try:
         settings = Settings(**overrides)
     except ValidationError as error:
-        first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+        # Every malformed setting at once, so one run of the command names them all.
+        problems = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            problems.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("; ".join(problems)) from None
     settings.behaviour  # validate the behaviour file at start, not at the first pulse
     settings.explainers  # and the explainer library, so a broken file stops start-up
     return settings
+
+
+DATABASE_EXAMPLES = "sqlite:///pulse.sqlite3 or postgresql+psycopg://user@host/db"
+
+
+def supported_database_url(value: str) -> str:
+    """The URL of a database the app runs on (SQLite or PostgreSQL) whose driver is installed.
+
+    A PostgreSQL URL without a driver (`postgresql://`, or `postgres://` as hosting platforms
+    write it) means psycopg, the driver the `postgres` extra installs.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"not a database URL (e.g. {DATABASE_EXAMPLES})") from None
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{backend} is not supported; Rollout Pulse runs on SQLite or PostgreSQL ({DATABASE_EXAMPLES})")
+    try:
+        dialect = url.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown {backend} driver {url.get_driver_name()!r} (e.g. {DATABASE_EXAMPLES})") from None
+    except ImportError:
+        driver = url.get_driver_name()
+        if driver == "psycopg":
+            fix = "; install it with pip install -e '.[postgres]'"
+        elif backend == "postgresql":
+            fix = "; write postgresql+psycopg://… for psycopg, which pip install -e '.[postgres]' installs"
+        else:
+            fix = "; write sqlite:///FILE"
+        raise ValueError(f"the {driver} driver for {backend} is not installed{fix}") from None
+    if dialect.is_async:
+        raise ValueError(f"{url.get_driver_name()} is an asyncio driver; use {DATABASE_EXAMPLES}")
+    return value if url.drivername == make_url(value).drivername else url.render_as_string(hide_password=False)
 
 
 def timezone_or_utc(name: str | None) -> str:

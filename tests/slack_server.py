@@ -16,15 +16,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+import yaml
 
 # Slack sends these as JSON strings in form bodies; decoding them lets tests assert on structure.
 _JSON_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "files", "users", "user_ids"})
 
 Handler = Callable[["FakeSlack", dict[str, Any]], dict[str, Any]]
 _METHODS: dict[str, Handler] = {}
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+
+
+def manifest_bot_scopes() -> frozenset[str]:
+    """The bot scopes the app's manifest asks for: what an install of it grants."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+
+
+# The scope each Web API method needs, as Slack's method pages list them; a call without it is
+# answered `missing_scope`. Methods not listed need none (or none the tests take away).
+_NEEDED_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
+    "users.list": "users:read",
+    "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
 
 
 def _api(name: str) -> Callable[[Handler], Handler]:
@@ -41,6 +67,14 @@ class SlackError(Exception):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+class ScopeMissing(SlackError):
+    """`missing_scope`, with the scope the method needed."""
+
+    def __init__(self, needed: str) -> None:
+        super().__init__("missing_scope")
+        self.needed = needed
 
 
 class Headers(dict[str, str]):
@@ -98,12 +132,18 @@ APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 class FakeSlack:
-    def __init__(self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
+    def __init__(
+        self, bot_token: str = "xoxb-test-token", app_token: str = "xapp-test-token", scopes: frozenset[str] | None = None
+    ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
         self.socket_mode_url: str | None = None  # what apps.connections.open answers: a ws:// URL on loopback
+        # Granted to the token, and sent back on every answer in `x-oauth-scopes`, as Slack does.
+        self.scopes: set[str] = set(manifest_bot_scopes() if scopes is None else scopes)
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
+        # Channels set up by a test; any other C… channel is a public channel the bot is in.
+        self.channels: dict[str, dict | None] = {}
         self.messages: dict[str, list[dict]] = defaultdict(list)
         self.uploads: dict[str, bytes] = {}
         self.url = ""
@@ -218,6 +258,17 @@ class FakeSlack:
             self.users[user_id] = user
         return user
 
+    def add_channel(self, channel_id: str, name: str, *, member: bool = True, private: bool = False) -> dict:
+        channel = {"id": channel_id, "name": name, "is_channel": not private, "is_private": private, "is_member": member}
+        with self._changed:
+            self.channels[channel_id] = channel
+        return channel
+
+    def no_channel(self, channel_id: str) -> None:
+        """Slack has no such channel (deleted, or an id from another workspace)."""
+        with self._changed:
+            self.channels[channel_id] = None
+
     def fail(
         self,
         method: str,
@@ -321,9 +372,14 @@ class FakeSlack:
                 return {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"}
         elif method != "api.test" and token != self.bot_token:
             return {"ok": False, "error": "not_allowed_token_type" if token == self.app_token else "invalid_auth"}
+        needed = _NEEDED_SCOPES.get(method)
+        if needed is not None and needed not in self.scopes:
+            return self.missing_scope(needed)
         try:
             with self._changed:
                 return {"ok": True, **handler(self, params)}
+        except ScopeMissing as error:
+            return self.missing_scope(error.needed)
         except SlackError as error:
             return {"ok": False, "error": error.error}
         except (ValueError, TypeError, AttributeError):
@@ -372,6 +428,23 @@ class FakeSlack:
             self.uploads[file_id] = data
             return True
 
+    def missing_scope(self, needed: str) -> dict[str, Any]:
+        return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(sorted(self.scopes))}
+
+    def channel(self, channel_id: str) -> dict:
+        """The channel as the bot sees it; SlackError when Slack would say it does not exist."""
+        if channel_id not in self.channels:
+            return {"id": channel_id, "name": channel_id.lower(), "is_channel": True, "is_private": False, "is_member": True}
+        channel = self.channels[channel_id]
+        if channel is None or (channel["is_private"] and not channel["is_member"]):
+            raise SlackError("channel_not_found")  # a private channel the bot is not in is invisible to it
+        return channel
+
+    def postable(self, channel_id: str) -> None:
+        """Posting to a channel needs the bot in it (chat:write alone reaches no other channel)."""
+        if channel_id[:1] in ("C", "G") and not self.channel(channel_id)["is_member"]:
+            raise SlackError("not_in_channel")
+
     def user(self, user_id: str | None, error: str = "user_not_found") -> dict:
         user = self.users.get(user_id or "")
         if user is None:
@@ -415,6 +488,7 @@ def _auth_test(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
 @_api("chat.postMessage")
 def _chat_post_message(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     channel = fake.dm_channel(_require(params, "channel", "channel_not_found"))
+    fake.postable(channel)
     if not (params.get("text") or params.get("blocks") or params.get("attachments")):
         raise SlackError("no_text")
     message = {
@@ -472,6 +546,15 @@ def _conversations_open(fake: FakeSlack, params: dict[str, Any]) -> dict[str, An
     if len(user_ids) == 1:
         return {"channel": {"id": fake.dm_channel(user_ids[0])}}
     return {"channel": {"id": "G" + "".join(sorted(uid[1:] for uid in user_ids))}}
+
+
+@_api("conversations.info")
+def _conversations_info(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    channel = fake.channel(str(_require(params, "channel", "channel_not_found")))
+    needed = "groups:read" if channel["is_private"] else "channels:read"
+    if needed not in fake.scopes:
+        raise ScopeMissing(needed)
+    return {"channel": dict(channel)}
 
 
 @_api("conversations.history")
@@ -676,8 +759,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.fake.processed(method)
         if delay is not None and delay.processed:
             self.fake.wait(delay)
+        scopes = {"x-oauth-scopes": ",".join(sorted(self.fake.scopes))}
         if fault is None:
-            self._send(200, answer)
+            self._send(200, answer, scopes)
         elif fault.drop:
             self.close_connection = True  # the socket closes with nothing written
         elif fault.error is not None:

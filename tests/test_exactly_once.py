@@ -6,6 +6,7 @@ Tuesday 24 November 2026 09:00 UTC is 10:00 in Berlin, when the pulse of 2026-W4
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -20,17 +21,26 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.db import Database
+from bot.delivery import LiveRun, StatusLedger, start_run
 from bot.explainers.library import load_library
 from bot.explainers.service import run_explainer_job
-from bot.models import Delivery, ExplainerDelivery
+from bot.models import Delivery, ExplainerDelivery, JobRun
 from bot.rollouts.service import add_rollout
 from bot.settings import Settings
 from bot.slack.app import Services, make_services
 from bot.slack.client import make_web_client
 from bot.slack.messenger import SlackMessenger
-from bot.surveys.service import PulseRun, run_pulse_job, run_reminder_job
-from bot.weeks import IsoWeek
+from bot.surveys.service import (
+    PulseRun,
+    blank_view,
+    claim_pulses,
+    queue_due_pulses,
+    run_pulse_job,
+    run_reminder_job,
+)
+from bot.weeks import IsoWeek, now
 from tests import factories
 from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY
 from tests.slack_server import FakeSlack
@@ -166,7 +176,8 @@ def test_when_slack_stays_down_the_dm_it_may_have_posted_is_looked_for_on_the_ne
     assert dms(slack, "pulse")[everyone[0]] == 1  # posted, though Slack said otherwise
     assert statuses(db)["sent"] == first.sent < 4
 
-    second = send_pulse(services, when="2026-11-24 09:15")
+    # The first run is over: what it left to be looked up is free half a minute after its last heartbeat.
+    second = send_pulse(services, when="2026-11-24 09:00:31")
 
     assert second.recovered == 1  # the first DM, found in the DM's history
     assert first.sent + second.sent == 3
@@ -231,6 +242,87 @@ def test_two_schedulers_at_once_split_the_fan_out_and_send_each_dm_once(
     assert len(runs) == 2 and all(run.sent > 0 for run in runs)  # both took a share
     assert sum(run.sent for run in runs) == 450
     assert statuses(db) == Counter({"sent": 450})
+
+
+# ---------------------------------------------------------------- a run that died holding claims
+
+
+@pytest.fixture
+def pulse_cli(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> Callable[[str], tuple[int, str]]:
+    """`pulse jobs run pulse` as an operator (or the clock) runs it, at a frozen time."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_API_URL", slack.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("PULSE_PSEUDONYM_KEY", PSEUDONYM_KEY)
+
+    def run(when: str) -> tuple[int, str]:
+        capsys.readouterr()
+        with freeze_time(when), pytest.raises(SystemExit) as exit_info:
+            main(["jobs", "run", "pulse"])
+        return int(exit_info.value.code or 0), capsys.readouterr().out
+
+    return run
+
+
+def claim_everyone(services: Services, run_id: int, *, posted: int, recorded: int) -> None:
+    """A pulse run that queued and claimed everyone and posted `posted` DMs, of which it recorded
+    only `recorded` as sent before it stopped."""
+    at = now()
+    queue_due_pulses(services.db, services.behaviour, at=at)
+    claims = claim_pulses(services.db, at, lambda: run_id)
+    ledger = StatusLedger(services.db, Delivery, at, lambda: run_id)
+    for index, claim in enumerate(claims[:posted]):
+        ref = services.messenger.send_pulse(claim.user_id, blank_view(claim.pulse_round), delivery_id=claim.delivery_id)
+        if index < recorded:
+            ledger.sent(claim, ref)
+
+
+def test_a_run_that_died_holding_claims_is_taken_over_half_a_minute_later_and_nobody_gets_two(
+    services: Services, slack: FakeSlack, db: Database, pulse_cli: Callable[[str], tuple[int, str]]
+) -> None:
+    everyone = people(db, 30)
+    with freeze_time(PULSE_GOES_OUT):
+        # It claimed, posted twelve, recorded nine, and died: its heartbeat never comes again.
+        claim_everyone(services, start_run(db, "pulse"), posted=12, recorded=9)
+    assert statuses(db) == Counter({"sent": 9, "sending": 21})
+
+    code, out = pulse_cli("2026-11-24 09:00:20")  # its last heartbeat is 20 s old: it may be alive
+    assert code == 0 and "sent 0" in out
+    assert sum(dms(slack, "pulse").values()) == 12
+
+    code, out = pulse_cli("2026-11-24 09:00:31")
+
+    assert code == 0, out
+    assert "sent 18," in out and "found already sent 3" in out
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
+    assert statuses(db) == Counter({"sent": 30})
+    with db.session() as session:  # neither run's record is kept once nothing names it
+        assert session.scalars(select(JobRun)).all() == []
+
+
+def test_a_slow_run_that_keeps_its_heartbeat_keeps_its_claims(
+    services: Services, slack: FakeSlack, db: Database, pulse_cli: Callable[[str], tuple[int, str]]
+) -> None:
+    everyone = people(db, 30)
+    slow = LiveRun(db, "pulse", every=dt.timedelta(hours=1))  # it beats when the test says so
+    try:
+        with freeze_time(PULSE_GOES_OUT):
+            claim_everyone(services, slow.id, posted=5, recorded=5)
+        with freeze_time("2026-11-24 09:05:00"):
+            slow.beat()  # still at work five minutes on, waiting on Slack
+
+        code, out = pulse_cli("2026-11-24 09:05:20")
+        assert code == 0 and "sent 0" in out
+        assert sum(dms(slack, "pulse").values()) == 5
+    finally:
+        slow.finish()
+
+    # It is gone now: 31 s after its last heartbeat, the next run finishes its work.
+    code, out = pulse_cli("2026-11-24 09:05:31")
+    assert code == 0 and "sent 25," in out
+    assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
 
 
 # ---------------------------------------------------------------- a real process, killed
@@ -308,13 +400,13 @@ def test_a_pulse_run_killed_half_way_and_restarted_sends_no_dm_twice_and_misses_
     unrecorded = posted - before["sent"]
     assert unrecorded >= 1  # at least the 12th went out, and the run never learnt it
 
-    # Restarted at once: the dead run's claims are still within their lease, so nothing is sent.
-    code, out = run_to_end(database_url, slack, "2026-11-24 09:01", "pulse")
+    # Ten seconds on, the run might still be alive (its heartbeat is fresh): its claims are left alone.
+    code, out = run_to_end(database_url, slack, "2026-11-24 09:00:10", "pulse")
     assert code == 0 and "sent 0" in out
     assert sum(dms(slack, "pulse").values()) == posted
 
-    # Once the lease has run out, the claims are taken over: what went out is found, not resent.
-    code, out = run_to_end(database_url, slack, "2026-11-24 09:15", "pulse")
+    # Half a minute without a heartbeat: the claims are taken over, and what went out is found, not resent.
+    code, out = run_to_end(database_url, slack, "2026-11-24 09:00:31", "pulse")
     assert code == 0, out
     assert f"sent {30 - posted}," in out and f"found already sent {unrecorded}" in out
     assert dms(slack, "pulse") == Counter({user_id: 1 for user_id in everyone})
@@ -337,10 +429,11 @@ def test_a_reminder_run_killed_half_way_and_restarted_reminds_everyone_once(
     unrecorded = posted - recorded["sent"]
     assert posted >= 12 and unrecorded >= 1
 
-    code, out = run_to_end(database_url, slack, "2026-11-26 09:15", "reminders")
+    code, out = run_to_end(database_url, slack, "2026-11-26 09:00:31", "reminders")
 
     assert code == 0, out
     assert f"sent {30 - posted}," in out and f"found already sent {unrecorded}" in out
     assert dms(slack, "reminder") == Counter({user_id: 1 for user_id in everyone})
     with db.session() as session:
         assert set(session.scalars(select(Delivery.reminder_status))) == {"sent"}
+

@@ -212,7 +212,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.update": {"chat:write"},
     "chat.getPermalink": set(),
     "conversations.open": {"im:write"},  # only DMs are opened
-    "conversations.history": {"im:history"},  # only DMs are read
+    # DMs (a pulse already sent?) and the council channel, public or private (a digest already posted?).
+    "conversations.history": {"im:history", "channels:history", "groups:history"},
+    "conversations.replies": {"channels:history", "groups:history"},  # the digest's thread
+    "conversations.info": {"channels:read", "groups:read"},  # is the bot in the council channel
+    "auth.test": set(),
     "views.open": set(),
     "views.publish": set(),
     # The roster matches people by profile.email, which users.list returns only with users:read.email.

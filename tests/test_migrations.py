@@ -228,7 +228,7 @@ def test_db_upgrade_against_an_unreachable_database_fails_in_one_line(
 
     assert code == 1
     assert out == ""
-    assert err.startswith("pulse: database upgrade failed")
+    assert err.startswith(f"pulse: cannot open the SQLite database {tmp_path / 'no-such-dir' / 'pulse.sqlite3'}: ")
     assert err.count("\n") == 1
     assert "Traceback" not in err
 

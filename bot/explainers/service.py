@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, func, select, update
@@ -20,6 +20,7 @@ from bot.delivery import (
     Claim,
     claim_rows,
     due_weeks,
+    live_run,
     not_away,
     not_paused,
     Ledger,
@@ -30,7 +31,7 @@ from bot.delivery import (
 from bot.errors import PulseError
 from bot.explainers.library import Explainer, Library, within_team
 from bot.explainers.views import CouncilQuestion, QuestionReceipt
-from bot.messenger import DeliveryFailed, MessageRef, Messenger
+from bot.messenger import ChannelUnavailable, DeliveryFailed, MessageRef, Messenger
 from bot.models import (
     QUESTION_MAX_CHARS,
     ExplainerDelivery,
@@ -151,6 +152,11 @@ class ExplainerRun:
     up_to_date: int = 0  # due, but nothing unread fits them (yet)
     stopped: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        """Whether the run did its work: nothing failed for good, and Slack did not stop it."""
+        return self.failed == 0 and self.stopped is None
+
     def summary(self) -> str:
         weeks = ", ".join(self.weeks) or "none due"
         text = (
@@ -249,7 +255,7 @@ class _ExplainerClaim(Claim):
     week: IsoWeek
 
 
-def _claim(db: Database) -> list[_ExplainerClaim]:
+def _claim(db: Database, run_id: Callable[[], int]) -> list[_ExplainerClaim]:
     """Take a batch of queued deliveries for this run (another clock takes other batches)."""
     query = select(
         ExplainerDelivery.id,
@@ -260,7 +266,7 @@ def _claim(db: Database) -> list[_ExplainerClaim]:
         ExplainerDelivery.explainer_key,
         ExplainerDelivery.week,
     ).join(Person, Person.id == ExplainerDelivery.person_id)
-    _, rows = claim_rows(db, ExplainerDelivery, query)
+    _, rows = claim_rows(db, ExplainerDelivery, query, run_id)
     return [
         _ExplainerClaim(
             row.id,
@@ -290,8 +296,9 @@ def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.d
             return None
         return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id)
 
-    ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at)
-    send_claimed(messenger, "explainer", lambda: _claim(db), send, ledger, run)
+    with live_run(db, "explainers") as live:
+        ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at, lambda: live.id)
+        send_claimed(messenger, "explainer", lambda: _claim(db, lambda: live.id), send, ledger, run, live)
 
 
 # ---------------------------------------------------------------- feedback
@@ -473,23 +480,24 @@ def ask_question(
     )
     if not named:
         return QuestionReceipt(question, posted=False, queued=True)
-    posted = _post_question(db, messenger, council_channel, question)
-    return QuestionReceipt(question, posted=posted)
+    problem = _post_question(db, messenger, council_channel, question)
+    return QuestionReceipt(question, posted=problem is None)
 
 
-def _post_question(db: Database, messenger: Messenger, channel: str, question: CouncilQuestion) -> bool:
+def _post_question(db: Database, messenger: Messenger, channel: str, question: CouncilQuestion) -> str | None:
+    """Post one question; None when it went, else why not."""
     try:
         ref = messenger.post_question(channel, question)
     except DeliveryFailed as failure:
         log.warning("explainers.question_not_posted question=%s reason=%s", question.question_id, failure.reason)
-        return False
+        return failure.explain() if isinstance(failure, ChannelUnavailable) else failure.reason
     with db.session() as session:
         session.execute(
             update(ExplainerQuestion)
             .where(ExplainerQuestion.id == question.question_id)
             .values(channel_id=ref.channel, message_ts=ref.ts)
         )
-    return True
+    return None
 
 
 @dataclass
@@ -498,12 +506,18 @@ class QuestionBatchRun:
     posted: int = 0
     held: int = 0  # anonymous, about an explainer fewer than the minimum still hold
     failed: int = 0
-    reason: str = ""
+    reason: str = ""  # why there was no batch, or why questions failed
+
+    @property
+    def ok(self) -> bool:
+        """Whether every question that was ready went to the council."""
+        return self.failed == 0
 
     def summary(self) -> str:
         if self.day is None:
             return f"questions: no batch ({self.reason})"
-        return f"questions {self.day}: posted {self.posted}, held {self.held}, failed {self.failed}"
+        text = f"questions {self.day}: posted {self.posted}, held {self.held}, failed {self.failed}"
+        return text + (f": {self.reason}" if self.failed else "")
 
 
 def run_question_batch(
@@ -564,9 +578,11 @@ def run_question_batch(
                 asker=askers.get(question.person_id),
             ))
     for question in ready:
-        if _post_question(db, messenger, council_channel, question):
+        problem = _post_question(db, messenger, council_channel, question)
+        if problem is None:
             run.posted += 1
         else:
             run.failed += 1
+            run.reason = problem
     log.info("questions.batch day=%s posted=%s held=%s failed=%s", run.day, run.posted, run.held, run.failed)
     return run

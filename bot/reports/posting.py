@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 
 from bot.db import Database, upsert
-from bot.messenger import DeliveryFailed, MessageRef, Messenger
+from bot.messenger import ChannelUnavailable, DeliveryFailed, MessageRef, Messenger
 from bot.models import Delivery, DigestPost, PulseRound
 from bot.reports.comment_thread import post_comment_thread
 from bot.reports.digest_model import Digest
@@ -41,10 +41,17 @@ class DigestRun:
     week: str | None = None
     posted: bool = False
     reason: str = ""
+    failed: bool = False  # it was due and Slack refused it, as against not due or posted already
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
     def summary(self) -> str:
         if self.posted:
             return f"digest {self.week}: posted"
+        if self.failed:
+            return f"digest {self.week}: not posted: {self.reason}"
         return f"digest {self.week or '-'}: not posted ({self.reason})"
 
 
@@ -151,7 +158,8 @@ def post_digest(
         messenger.post_digest_thread(ref, digest, chart, resume=resume)
     except DeliveryFailed as failure:
         _finish(db, str(target), status="failed", error=failure.reason[:100])
-        run.reason = failure.reason
+        run.reason = failure.explain() if isinstance(failure, ChannelUnavailable) else failure.reason
+        run.failed = True
         log.warning("digest.failed week=%s reason=%s", target, failure.reason)
         return run
     _finish(db, str(target), status="posted", posted_at=at, error=None)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import RosterError
+from bot.slack.client import refusal, unreachable
 from bot.roster.directory import SlackUser
 from bot.weeks import UTC
 
@@ -42,9 +43,10 @@ class SlackDirectory:
             try:
                 page = self.client.users_list(limit=PAGE_SIZE, cursor=cursor)
             except SlackApiError as error:
-                raise RosterError(f"Slack refused users.list: {error.response.get('error', 'unknown_error')}") from None
+                raise RosterError(f"Slack refused users.list: {refusal(error.response)}") from None
             except (SlackClientError, OSError) as error:
-                raise RosterError(f"Slack could not be reached for users.list: {type(error).__name__}") from None
+                reason = unreachable(error, self.client.base_url, self.client.timeout)
+                raise RosterError(f"cannot reach Slack for users.list: {reason}") from None
             members: list[dict[str, Any]] = page.get("members", [])
             for raw in members:
                 yield slack_user(raw)

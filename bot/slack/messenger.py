@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
-from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef
+from bot.messenger import ChannelUnavailable, DeliveryFailed, DeliveryKind, MessageRef
 from bot.slack.blocks.explainers import (
     council_question_message,
     council_question_text,
@@ -34,7 +32,7 @@ from bot.slack.blocks.pulse import (
 from bot.reports.digest_model import Digest
 from bot.slack.blocks.comments import comment_messages
 from bot.slack.blocks.digest import MAIN, Post, digest_main, digest_thread
-from bot.slack.client import without_unsafe_retries
+from bot.slack.client import never_reached, unreachable, without_unsafe_retries
 from bot.slack.ids import DELIVERY_EVENT, DIGEST_EVENT
 from bot.surveys.views import PulseView
 from bot.weeks import now
@@ -52,6 +50,10 @@ RETRY_PAUSE = 0.25  # seconds, growing with each attempt
 LATE_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
 
 CHART_FILENAME = "pulse-trends.png"
+
+# A channel message refused because of where it was going, not what it said.
+CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found"})
+CHANNEL_PREFIXES = ("C", "G")  # public and private channels; D… and user ids are DMs
 
 # Errors that will not go away by trying again: the person cannot receive a DM from us.
 PERMANENT_ERRORS = frozenset(
@@ -286,8 +288,8 @@ class SlackMessenger:
                     raise DeliveryFailed(code, permanent=code in PERMANENT_ERRORS) from None
                 reason = code
             except (SlackClientError, OSError) as error:
-                if _never_reached_slack(error):
-                    raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None
+                if never_reached(error):
+                    raise DeliveryFailed(f"slack unreachable: {self._unreachable(error)}", permanent=False) from None
                 reason = type(error).__name__
             log.info("%s.answer_lost %s attempt=%s reason=%s", what, ids, attempt, reason)
             if attempt == DELIVERY_ATTEMPTS:
@@ -300,8 +302,22 @@ class SlackMessenger:
         raise DeliveryFailed(f"slack answer lost: {reason}", permanent=False)
 
     def _post(self, channel: str, **kwargs: Any) -> MessageRef:
-        response = self._call("chat_postMessage", channel=channel, **kwargs)
+        try:
+            response = self._call("chat_postMessage", channel=channel, **kwargs)
+        except DeliveryFailed as failure:
+            if failure.reason in CHANNEL_ERRORS and channel.startswith(CHANNEL_PREFIXES):
+                raise ChannelUnavailable(failure.reason, channel=channel, name=self.channel_name(channel)) from None
+            raise
         return MessageRef(channel=response["channel"], ts=response["ts"])
+
+    def channel_name(self, channel: str) -> str | None:
+        """The channel's name, when Slack shows it to the bot (a public channel, or one it is in)."""
+        try:
+            found = self.client.conversations_info(channel=channel)
+        except (SlackApiError, SlackClientError, OSError):
+            return None
+        name = (found.get("channel") or {}).get("name")
+        return str(name) if name else None
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -311,7 +327,10 @@ class SlackMessenger:
             raise DeliveryFailed(code, permanent=code in PERMANENT_ERRORS) from None
         except (SlackClientError, OSError) as error:
             # Retries already happened in slack_sdk's handlers: Slack is unreachable for now.
-            raise DeliveryFailed(f"slack unreachable: {type(error).__name__}", permanent=False) from None
+            raise DeliveryFailed(f"slack unreachable: {self._unreachable(error)}", permanent=False) from None
+
+    def _unreachable(self, error: BaseException) -> str:
+        return unreachable(error, self.client.base_url, self.client.timeout)
 
 
 def _delivery_metadata(delivery_id: int, kind: DeliveryKind, **extra: str) -> dict[str, Any]:
@@ -340,8 +359,3 @@ def _names_delivery(metadata: Any, delivery_id: int, kind: DeliveryKind) -> bool
     payload = metadata.get("event_payload") or {}
     return payload.get("delivery_id") == delivery_id and payload.get("kind") == kind
 
-
-def _never_reached_slack(error: Exception) -> bool:
-    """True when the call cannot have reached Slack, so nothing was posted."""
-    reason = error.reason if isinstance(error, URLError) else error
-    return isinstance(reason, ConnectionRefusedError | socket.gaierror)

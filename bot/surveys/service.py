@@ -18,11 +18,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
     CLAIM_BATCH,
-    CLAIM_LEASE,
     Claim,
+    LiveRun,
+    abandoned,
     claim_rows,
     due_weeks,
-    expired_claim,
+    live_run,
     not_away,
     not_paused,
     Ledger,
@@ -100,6 +101,11 @@ class PulseRun:
     held_away: int = 0
     stopped: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        """Whether the run did its work: nothing failed for good, and Slack did not stop it."""
+        return self.failed == 0 and self.stopped is None
+
     def summary(self) -> str:
         weeks = ", ".join(self.weeks) or "no round due"
         text = f"pulse {weeks}: sent {self.sent}, failed {self.failed}, held back while away {self.held_away}"
@@ -127,15 +133,16 @@ class _PulseClaim(Claim):
     pulse_round: PulseRound
 
 
-def _claim(db: Database, at: dt.datetime) -> list[_PulseClaim]:
-    """Take a batch of queued deliveries for this run (another clock takes other batches)."""
+def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> list[_PulseClaim]:
+    """Take a batch of queued deliveries for the run `run_id` names (another clock takes other
+    batches), with the claims of runs that died."""
     query = (
         select(Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id)
         .join(Person, Person.id == Delivery.person_id)
         .join(PulseRound, PulseRound.id == Delivery.round_id)
         .where(PulseRound.closes_at > at)
     )
-    _, rows = claim_rows(db, Delivery, query)
+    _, rows = claim_rows(db, Delivery, query, run_id)
     if not rows:
         return []
     with db.session() as session:
@@ -154,8 +161,9 @@ def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: Puls
         view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
         return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id)
 
-    ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at)
-    send_claimed(messenger, "pulse", lambda: _claim(db, at), send, ledger, run)
+    with live_run(db, "pulse") as live:
+        ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at, lambda: live.id)
+        send_claimed(messenger, "pulse", lambda: claim_pulses(db, at, lambda: live.id), send, ledger, run, live)
 
 
 def run_pulse_job(
@@ -169,6 +177,16 @@ def run_pulse_job(
 ) -> PulseRun:
     """DM this week's pulse to everyone whose local send time has passed and who has not had it."""
     at = at or now()
+    run = queue_due_pulses(db, behaviour, at=at, force=force, week=week)
+    _send_claimed(db, messenger, at, run)
+    log.info("pulse.run weeks=%s sent=%s failed=%s held=%s", run.weeks, run.sent, run.failed, run.held_away)
+    return run
+
+
+def queue_due_pulses(
+    db: Database, behaviour: Behaviour, *, at: dt.datetime, force: bool = False, week: IsoWeek | None = None
+) -> PulseRun:
+    """Queue a delivery for everyone due the pulse now (the first half of the pulse job)."""
     run = PulseRun()
     schedule = behaviour.schedule
     with db.session() as session:
@@ -182,8 +200,6 @@ def run_pulse_job(
             run.weeks.append(str(due_week))
             run.queued += queued
             run.held_away += held
-    _send_claimed(db, messenger, at, run)
-    log.info("pulse.run weeks=%s sent=%s failed=%s held=%s", run.weeks, run.sent, run.failed, run.held_away)
     return run
 
 
@@ -196,6 +212,11 @@ class ReminderRun:
     recovered: int = 0  # sent by a run that died before recording it; found in Slack, not resent
     failed: int = 0
     stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run did its work: nothing failed for good, and Slack did not stop it."""
+        return self.failed == 0 and self.stopped is None
 
     def summary(self) -> str:
         text = f"reminders: sent {self.sent}, failed {self.failed}"
@@ -211,10 +232,13 @@ def _reminder_due(schedule: Schedule, tz: str, at: dt.datetime, *, force: bool) 
 
 
 def _reminder_claimable(claim_time: dt.datetime) -> ColumnElement[bool]:
-    """Not reminded yet, or claimed by a run that has since died (its lease ran out)."""
+    """Not reminded yet, or claimed by a run that has since died."""
     return or_(
         Delivery.reminder_status.is_(None),
-        and_(Delivery.reminder_status == "sending", Delivery.reminded_at < claim_time - CLAIM_LEASE),
+        and_(
+            Delivery.reminder_status == "sending",
+            abandoned(Delivery.reminder_run_id, Delivery.reminded_at, claim_time),
+        ),
     )
 
 
@@ -267,44 +291,64 @@ def _due_reminders(
     return due, views
 
 
-def _claim_reminders(db: Database, due: Sequence[_ReminderClaim]) -> list[_ReminderClaim]:
-    """Claim a batch just before sending it: a second run (or clock) finds nothing left to remind."""
+def _claim_reminders(db: Database, due: Sequence[_ReminderClaim], run: LiveRun) -> list[_ReminderClaim]:
+    """Claim a batch just before sending it: a second run (or clock) finds nothing left to remind.
+
+    Each is claimed only if still as it was found (not reminded, or held by a run that died),
+    and a claim taken over keeps the time of its first claim, from which its DM is looked for."""
     claim_time = now()
+    fresh = [d.delivery_id for d in due if d.taken_over is None]
+    dead = [d.delivery_id for d in due if d.taken_over is not None]
+    claimed: set[int] = set()
     with db.session() as session:
-        claimed = set(
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([d.delivery_id for d in due]), _reminder_claimable(claim_time))
-                .values(reminder_status="sending", reminded_at=claim_time)
-                .returning(Delivery.id)
-            ).scalars()
-        )
+        if fresh:
+            claimed |= set(
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(fresh), Delivery.reminder_status.is_(None))
+                    .values(reminder_status="sending", reminded_at=claim_time, reminder_run_id=run.id)
+                    .returning(Delivery.id)
+                ).scalars()
+            )
+        if dead:
+            claimed |= set(
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(dead), _reminder_claimable(claim_time), Delivery.reminder_status == "sending")
+                    .values(reminder_run_id=run.id)
+                    .returning(Delivery.id)
+                ).scalars()
+            )
     return [claim for claim in due if claim.delivery_id in claimed]
 
 
 @dataclass(frozen=True)
 class _ReminderLedger:
-    """Reminders record their claim in `reminder_status`, with `reminded_at` as the claim time."""
+    """Reminders record their claim in `reminder_status`, with `reminded_at` as the first claim
+    time and `reminder_run_id` as the run that holds it."""
 
     db: Database
+    run: LiveRun
 
     def sent(self, claim: _ReminderClaim, ref: MessageRef) -> None:
-        self._mark([claim], reminder_status="sent")
+        self._mark([claim], reminder_status="sent", reminder_run_id=None)
 
     def failed(self, claim: _ReminderClaim, reason: str) -> None:
-        self._mark([claim], reminder_status="failed")
-
-    def look_first(self, claim: _ReminderClaim) -> None:
-        self._mark([claim], reminded_at=claim.taken_over or expired_claim())
+        self._mark([claim], reminder_status="failed", reminder_run_id=None)
 
     def release(self, claims: Sequence[_ReminderClaim]) -> None:
-        self._mark([c for c in claims if c.taken_over is None], reminder_status=None, reminded_at=None)
-        for taken in (c for c in claims if c.taken_over is not None):
-            self._mark([taken], reminded_at=taken.taken_over)
+        # A claim taken over from a run that died stays claimed, to be looked up by the next run.
+        fresh = [c for c in claims if c.taken_over is None]
+        if fresh:
+            self._mark(
+                fresh, Delivery.reminder_run_id == self.run.id, reminder_status=None, reminded_at=None, reminder_run_id=None
+            )
 
-    def _mark(self, claims: Sequence[_ReminderClaim], **values: object) -> None:
+    def _mark(self, claims: Sequence[_ReminderClaim], *where: ColumnElement[bool], **values: object) -> None:
         with self.db.transaction() as connection:
-            connection.execute(update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims])).values(**values))
+            connection.execute(
+                update(Delivery).where(Delivery.id.in_([c.delivery_id for c in claims]), *where).values(**values)
+            )
 
 
 def run_reminder_job(
@@ -325,16 +369,18 @@ def run_reminder_job(
     due, views = _due_reminders(db, behaviour, key, at, force=force, week=week)
     batches = iter(range(0, len(due), CLAIM_BATCH))
 
-    def claim_batch() -> list[_ReminderClaim]:
-        for start in batches:
-            if claims := _claim_reminders(db, due[start : start + CLAIM_BATCH]):
-                return claims
-        return []
-
     def send(claim: _ReminderClaim) -> MessageRef:
         return messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id)
 
-    send_claimed(messenger, "reminder", claim_batch, send, _ReminderLedger(db), run)
+    with live_run(db, "reminders") as live:
+
+        def claim_batch() -> list[_ReminderClaim]:
+            for start in batches:
+                if claims := _claim_reminders(db, due[start : start + CLAIM_BATCH], live):
+                    return claims
+            return []
+
+        send_claimed(messenger, "reminder", claim_batch, send, _ReminderLedger(db, live), run, live)
     log.info("reminders.run sent=%s recovered=%s failed=%s", run.sent, run.recovered, run.failed)
     return run
 
