@@ -30,6 +30,8 @@ def run_checks(**overrides: object) -> list[Finding]:
     settings, problems, unusable = inspect_settings(**overrides)
     findings = [Finding("settings", False, problem) for problem in problems]
     findings += _required(settings, unusable)
+    if "behaviour" not in unusable:
+        findings += [Finding("question bank", True, line) for line in settings.behaviour.switched_off()]
     if "slack_bot_token" in unusable or "slack_api_url" in unusable:
         findings.append(Finding("Slack", None, "not checked: fix the Slack settings first"))
     elif settings.slack_bot_token is None:

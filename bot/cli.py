@@ -213,6 +213,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = _settings()
     settings.require(*REQUIRED["serve"], purpose="for pulse serve")
+    _say_what_the_bank_leaves_out(settings)
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -227,6 +228,12 @@ def serve(host: str, port: int, workers: int) -> None:
             return create_app()
 
     _Server().run()
+
+
+def _say_what_the_bank_leaves_out(settings: Settings) -> None:
+    """Once, as a process starts: the alerts and figures a question bank switched off."""
+    for line in settings.behaviour.switched_off():
+        click.echo(f"pulse: note: {line}", err=True)
 
 
 @cli.command()
@@ -244,6 +251,7 @@ def socket() -> None:
     settings = _settings()
     settings.require(*REQUIRED["socket"], purpose="for pulse socket (Socket Mode)")
     settings.pseudonym_key  # noqa: B018 — fail here, not at the first click
+    _say_what_the_bank_leaves_out(settings)
     services = _services(settings)
     connection = SocketMode(services)
     _configure_logging()
@@ -271,6 +279,7 @@ def clock() -> None:
 
     settings = _settings()
     settings.require(*REQUIRED["clock"], purpose="for pulse clock")
+    _say_what_the_bank_leaves_out(settings)
     services = _services(settings)
     _configure_logging()
     scheduler = BlockingScheduler(timezone="UTC")

@@ -258,3 +258,14 @@ def test_every_series_says_which_direction_is_better() -> None:
         "Recognition": "higher is better", "Time saved (self-reported)": "higher is better",
         "AI upkeep": "lower is better", "Net (saved − upkeep)": "higher is better",
     }
+
+
+def test_a_banks_own_scale_and_hours_questions_are_charted_beside_the_usual_ones() -> None:
+    series = {**SERIES, "trust": [3.0] * len(WEEKS), "meetings": [1.0] * len(WEEKS)}
+    own = {"trust": ("Trust", "scale"), "meetings": ("Meetings", "hours")}
+    figure = build_figure(WEEKS, series, title=TITLE, questions=own)
+    scores, hours = figure.axes[:2]
+    assert "Trust · higher is better" in labels(scores)
+    assert "Meetings" in labels(hours)  # hours of the bank's own activity: no direction is claimed
+    with pytest.raises(ValueError, match="unknown chart series: meetings, trust"):
+        build_figure(WEEKS, series, title=TITLE)

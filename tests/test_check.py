@@ -219,3 +219,29 @@ def test_a_malformed_setting_is_named_and_the_checks_that_need_it_are_skipped(
     ]
     assert "skipped: Slack: not checked: fix the Slack settings first" in out
     assert "skipped: database: not checked: fix DATABASE_URL first" in out
+
+
+def test_a_question_bank_without_capability_says_what_it_switches_off(
+    ready: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scale = "      kind: scale\n      favourable_at_least: 4\n      options:\n" + "".join(
+        f"        - {{label: \"{n}\", value: {n}}}\n" for n in range(1, 6))
+    hours = "      kind: hours\n      options:\n        - {label: \"None\", value: 0}\n        - {label: \"Some\", value: 2}\n"
+    config = tmp_path / "behaviour.yml"
+    config.write_text(
+        "questions:\n  core:\n"
+        "    - key: trust\n      text: Do you trust what the AI produces?\n" + scale +
+        "    - key: workload\n      text: How sustainable was your workload?\n" + scale +
+        "    - key: time_saved\n      text: Time saved?\n" + hours +
+        "    - key: upkeep\n      text: Time on AI upkeep?\n" + hours,
+        encoding="utf-8",
+    )
+    ready.setenv("PULSE_CONFIG", str(config))
+    code, out, err = check(capsys)
+    assert (code, err) == (0, [])
+    notes = [line for line in out if line.startswith("ok: question bank: ")]
+    assert notes == [
+        "ok: question bank: The question bank has no `capability` question: capability alerts (low, dropping), "
+        "time-to-competency and pause signals from capability are off.",
+        "ok: question bank: The question bank has no `workaround` question: the workaround alert is off.",
+    ]

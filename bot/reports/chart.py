@@ -76,6 +76,7 @@ def trend_chart(
     title: str,
     asked: Mapping[str, Sequence[bool]] | None = None,
     go_lives: Sequence[tuple[str, str]] = (),
+    questions: Mapping[str, tuple[str, str]] | None = None,
 ) -> bytes:
     """A PNG of the last weeks' trends: scores (1–5) above, hours per person below.
 
@@ -83,9 +84,10 @@ def trend_chart(
     there is no figure. Keys are those of SCORE_LABELS and HOUR_LABELS, plus "rework" (a share,
     0..1). `asked` says, per series and week, whether the question was asked (a None in an asked
     week had too few answers); without it every gap is read as too few answers. `go_lives` are
-    (week, rollout name) pairs, drawn where the week is in the chart.
+    (week, rollout name) pairs, drawn where the week is in the chart. `questions` adds series of
+    the bank's own questions: key → (label, "scale" on the scores panel or "hours" below).
     """
-    figure = build_figure(weeks, series, title=title, asked=asked, go_lives=go_lives)
+    figure = build_figure(weeks, series, title=title, asked=asked, go_lives=go_lives, questions=questions)
     buffer = io.BytesIO()
     # No "Software" entry: the bytes depend on the data, not on the matplotlib version installed.
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -99,9 +101,13 @@ def build_figure(
     title: str,
     asked: Mapping[str, Sequence[bool]] | None = None,
     go_lives: Sequence[tuple[str, str]] = (),
+    questions: Mapping[str, tuple[str, str]] | None = None,
 ) -> Figure:
     """The chart as a matplotlib Figure on an Agg canvas (trend_chart renders it)."""
-    _check(weeks, series)
+    extra = {key: spec for key, spec in (questions or {}).items() if key not in KNOWN_SERIES}
+    _check(weeks, series, extra)
+    score_labels = {**SCORE_LABELS, **{k: label for k, (label, kind) in extra.items() if kind == "scale"}}
+    hour_labels = {**{k: label for k, (label, kind) in extra.items() if kind == "hours"}, **HOUR_LABELS}
     asked = {key: asked[key] if asked is not None and key in asked else [True] * len(weeks) for key in series}
     if any(len(flags) != len(weeks) for flags in asked.values()):
         raise ValueError(f"asked must have one flag per week ({len(weeks)})")
@@ -111,17 +117,17 @@ def build_figure(
     figure.suptitle(title, fontsize=16, fontweight="bold")
     x = np.arange(len(weeks))
 
-    for key, label in SCORE_LABELS.items():
+    for key, label in score_labels.items():
         if key in series:
-            _line(scores_axes, x, key, label, series[key], asked[key])
+            _line(scores_axes, x, key, label, series[key], asked[key], frozenset(score_labels))
     scores_axes.set_ylim(0.8, 5.2)
     scores_axes.set_yticks([1, 2, 3, 4, 5])
     scores_axes.set_ylabel("Mean score (1–5)", fontsize=12)
     scores_axes.set_title("Scores", loc="left", fontsize=13)
 
-    hour_keys = [key for key in HOUR_LABELS if key in series]
+    hour_keys = [key for key in hour_labels if key in series]
     for key in hour_keys:
-        _line(hours_axes, x, key, HOUR_LABELS[key], series[key], asked[key])
+        _line(hours_axes, x, key, hour_labels[key], series[key], asked[key])
     hours_axes.set_ylim(*_hour_limits([series[key] for key in hour_keys]))
     hours_axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
     hours_axes.set_ylabel("Hours per person", fontsize=12)
@@ -144,7 +150,7 @@ def build_figure(
         axes.spines[["top"]].set_visible(False)
     for axes in (scores_axes, hours_axes):
         _mark_too_few(axes, x, {key: (series[key], asked[key]) for key in series
-                                if (key in SCORE_LABELS) == (axes is scores_axes) and key != "rework"})
+                                if (key in score_labels) == (axes is scores_axes) and key != "rework"})
     _mark_go_lives(scores_axes, hours_axes, weeks, go_lives)
     if scores_axes.get_legend_handles_labels()[0]:
         scores_axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=11, frameon=False)
@@ -188,8 +194,8 @@ def sparkline(values: Sequence[float | None], *, lo: float = 1.0, hi: float = 5.
     return "".join(chars)
 
 
-def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> None:
-    unknown = sorted(set(series) - KNOWN_SERIES)
+def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], extra: Mapping[str, tuple[str, str]]) -> None:
+    unknown = sorted(set(series) - KNOWN_SERIES - set(extra))
     if unknown:
         raise ValueError(f"unknown chart series: {', '.join(unknown)}")
     wrong = sorted(key for key, values in series.items() if len(values) != len(weeks))
@@ -199,16 +205,31 @@ def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]]) -
         raise ValueError("time saved is self-reported: it is charted only beside upkeep")
 
 
-def _line(axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None], asked: Sequence[bool]) -> None:
+def _line(
+    axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None], asked: Sequence[bool],
+    scales: frozenset[str] = frozenset(),
+) -> None:
     y = as_gapped(values)
-    label += " · lower is better" if key in LOWER_IS_BETTER else " · higher is better"
+    # The bank's own questions: a scale reads higher-is-better (its top is favourable); hours of
+    # an unknown activity have no better direction to state.
+    if key in KNOWN_SERIES or key in scales:
+        label += " · lower is better" if key in LOWER_IS_BETTER else " · higher is better"
     if np.isnan(y).all():
         label += " (not shown: too few answers)" if any(asked) else " (not asked in these weeks)"
     # Markers keep a week standing alone between two gaps visible; NaN breaks the line.
     axes.plot(
-        x, y, label=label, color=_COLOURS[key], linestyle=_STYLES.get(key, "-"),
+        x, y, label=label, color=_colour(key), linestyle=_STYLES.get(key, "-"),
         linewidth=2.5, marker="o", markersize=6,
     )
+
+
+_MORE_COLOURS = ("#17becf", "#bcbd22", "#7f7f7f", "#e377c2", "#8c564b", "#9467bd")
+
+
+def _colour(key: str) -> str:
+    """A known series' own colour; a bank's own question one of a few more, the same every week."""
+    known = _COLOURS.get(key)
+    return known if known is not None else _MORE_COLOURS[sum(map(ord, key)) % len(_MORE_COLOURS)]
 
 
 def _mark_too_few(axes: Axes, x: np.ndarray, shown: Mapping[str, tuple[Sequence[float | None], Sequence[bool]]]) -> None:
@@ -219,7 +240,7 @@ def _mark_too_few(axes: Axes, x: np.ndarray, shown: Mapping[str, tuple[Sequence[
         weeks = [i for i, (value, was_asked) in enumerate(zip(values, asked, strict=True)) if value is None and was_asked]
         if weeks:
             axes.plot(x[weeks], [floor] * len(weeks), linestyle="none", marker="x", markersize=9,
-                      markeredgewidth=2, color=_COLOURS[key], clip_on=False, label="_too_few_" + key)
+                      markeredgewidth=2, color=_colour(key), clip_on=False, label="_too_few_" + key)
             drawn = True
     if drawn:
         axes.plot([], [], linestyle="none", marker="x", color="#555555", label=TOO_FEW)

@@ -80,7 +80,7 @@ def build_digest(
         suppressed=not scores,
         notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
     )
-    chart = None if digest.suppressed else _chart(db, behaviour, week, weeks, series)
+    chart = None if digest.suppressed else _chart(db, behaviour, week, history, series)
     return digest, chart
 
 
@@ -92,16 +92,25 @@ def _questions(db: Database, behaviour: Behaviour, history: Sequence[WeekRelease
 
 
 def _chart(
-    db: Database, behaviour: Behaviour, week: IsoWeek, weeks: Sequence[IsoWeek], series: Mapping[str, Sequence[float | None]]
+    db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequence[WeekRelease], series: Mapping[str, Sequence[float | None]]
 ) -> bytes:
-    """The trend chart, saying which gaps were not asked and where rollouts went live."""
-    labels = [str(w) for w in weeks]
+    """The trend chart, saying which gaps were not asked and where rollouts went live; a bank's own
+    scale and hours questions are drawn beside the usual scores."""
+    labels = [w.week for w in history]
+    org = Group.organisation()
+    history_questions = questions_by_week(db, labels)
+    own = {
+        q.key: (q.key.replace("_", " ").capitalize(), q.kind)
+        for q in window_questions([*behaviour.questions.core, *behaviour.questions.rotating], history_questions)
+        if q.kind in ("scale", "hours") and q.key not in series
+    }
+    series = {**series, **{key: [readings.mean(w, key, org) for w in history] for key in own}}
     drawn = _chart_series(series)
     asked_in = asked_by_week(db, labels)
     asked = {key: [key in asked_in[w] for w in labels] for key in drawn}
     rollouts = list_rollouts(db, at=round_closes_at(week), window_days=behaviour.rollouts.window_days)
     go_lives = [(str(IsoWeek.of(r.go_live)), r.name) for r in rollouts if str(IsoWeek.of(r.go_live)) in labels]
-    return trend_chart(labels, drawn, title=f"Trends to {week}", asked=asked, go_lives=go_lives)
+    return trend_chart(labels, drawn, title=f"Trends to {week}", asked=asked, go_lives=go_lives, questions=own)
 
 
 def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.datetime | None) -> Digest:
