@@ -7,13 +7,15 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import progress
 from bot.errors import PulseError, SettingsError
 from bot.settings import Settings, load_settings
 from bot.weeks import IsoWeek
@@ -29,6 +31,30 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "roster": ("slack_bot_token",),
     "reports": ("pulse_pseudonym_key",),
 }
+
+
+@contextmanager
+def _progress_on_terminal() -> Iterator[None]:
+    """Long work run by hand shows how far it has got, on one line of a terminal's stderr; piped
+    or redirected (cron, a script, CI), nothing is shown."""
+    stream = sys.stderr
+    if not stream.isatty():
+        yield
+        return
+    shown = False
+
+    def show(what: str, done: int, total: int | None) -> None:
+        nonlocal shown
+        counted = f"{done:,} of {total:,}" if total else f"{done:,}"
+        click.echo(f"\r{what}: {counted}\x1b[K", nl=False, file=stream)
+        shown = True
+
+    try:
+        with progress.reporting(show):
+            yield
+    finally:
+        if shown:
+            click.echo("", file=stream)
 
 
 def _settings() -> Settings:
@@ -94,7 +120,8 @@ def db_upgrade() -> None:
     settings = _settings()
     database = _database(settings)
     try:
-        upgrade(database.engine, min_group_size=settings.behaviour.min_group_size, pseudonym_key=settings.pulse_pseudonym_key)
+        with _progress_on_terminal():
+            upgrade(database.engine, min_group_size=settings.behaviour.min_group_size, pseudonym_key=settings.pulse_pseudonym_key)
     except PulseError:
         raise
     except Exception as error:  # noqa: BLE001 — a database refusing is reported in one line
@@ -307,7 +334,8 @@ def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     needs = REQUIRED["jobs run"] + (("pulse_council_channel",) if name in ("digest", "questions") else ())
     settings.require(*needs, purpose=f"for pulse jobs run {name}")
     services = _services(settings)
-    result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
+    with _progress_on_terminal():
+        result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
     if not result.ok:
         # Exit 1, so whatever runs the job (cron, a monitor) notices.
         raise PulseError(result.summary())

@@ -43,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot import progress
 from bot.db import Database
 from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef, Messenger
 from bot.models import Delivery, ExplainerDelivery, JobRun, Person
@@ -397,6 +398,7 @@ def send_claimed(
             run.sent += tally["sent"]
             run.recovered += tally["recovered"]
             run.failed += tally["failed"]
+            progress.report(f"{kind} DMs sent", run.sent + run.recovered)
     if reasons:
         run.stopped = reasons[0]
 

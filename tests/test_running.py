@@ -181,3 +181,39 @@ def test_pulse_serve_without_a_signing_secret_stops_with_one_line(tmp_path: Path
     assert result.returncode == 1
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+class _Terminal:
+    """stderr as a terminal shows it: what was written, and that it is a terminal."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_fan_out_run_by_hand_shows_its_progress_on_a_terminal_and_nothing_when_piped(
+    environment: None, db: Database, slack: FakeSlack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(60):
+        factories.person(db, f"UMANY{n:02d}", tz="Europe/Berlin")
+    with freeze_time("2026-11-24 09:30"):
+        code, out, err = run_cli(["jobs", "run", "pulse"], capsys)
+    assert code == 0 and "sent 60" in out and err == ""  # not a terminal: quiet
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    for n in range(60, 120):
+        factories.person(db, f"UMANY{n:03d}", tz="Europe/Berlin")
+    with freeze_time("2026-11-24 09:40"):
+        code, out, _ = run_cli(["jobs", "run", "pulse"], capsys)
+    assert code == 0 and "sent 60" in out
+    shown = "".join(terminal.written)
+    assert shown.startswith("\rpulse DMs sent: ") and shown.endswith("pulse DMs sent: 60\x1b[K\n")

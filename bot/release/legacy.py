@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, Integer, String, column, table, text
 from sqlalchemy.engine import Connection
 
+from bot import progress
 from bot.models import UTCDateTime
 
 from bot.privacy import NO_TEAM, plan_disclosure
@@ -230,7 +231,8 @@ def release_legacy_weeks(connection: Connection, weeks: Iterable[str], min_size:
     """Release each of these closed weeks from its old per-team figures; returns how many."""
     paths = dict(connection.execute(text("SELECT id, path FROM teams")).all())
     released = 0
-    for week in sorted(set(weeks)):
+    todo = sorted(set(weeks))
+    for week in todo:
         cells = _settled_rows(connection, week, paths)
         if cells is None:
             cells = _raw_rows(connection, week, paths)
@@ -247,4 +249,5 @@ def release_legacy_weeks(connection: Connection, weeks: Iterable[str], min_size:
         if figures:
             connection.execute(_FIGURES.insert(), [figure.row(week) for figure in figures])
         released += 1
+        progress.report("past weeks released", released, len(todo))
     return released

@@ -25,6 +25,7 @@ from typing import Any, Final
 from sqlalchemy import delete, func, insert, select, union
 from sqlalchemy.orm import Session
 
+from bot.progress import report as report_progress
 from bot.db import Database, conflict_insert
 from bot.models import (
     ExplainerDelivery,
@@ -132,6 +133,7 @@ def release_due(db: Database, key: bytes, min_size: int, *, through: str, at: dt
             break  # later weeks wait for this one
         if release_week(db, key, week, min_size, at=at):
             released.append(week)
+            report_progress("weeks released", len(released), len(waiting))
     return released
 
 
