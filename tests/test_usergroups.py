@@ -548,3 +548,108 @@ def test_handles_are_written_with_or_without_the_at_sign() -> None:
     mapping = RosterSettings.model_validate({"teams": {" Sales / EMEA ": {"members": ["@Sales-EMEA", "sales-emea"]}}})
     assert mapping.teams["Sales/EMEA"].members == ("sales-emea",)
     assert mapping.source == "csv" and mapping.from_usergroups
+
+
+# ---------------------------------------------------------------- Slack's events, the same day
+
+
+def _app(database_url: str, db: Database, slack: FakeSlack, config: Path) -> Iterator[RunningApp]:
+    settings: Settings = make_settings(database_url=database_url, slack_api_url=slack.url, pulse_config=config)
+    with running_app(settings, db, slack) as running:
+        yield running
+
+
+@pytest.fixture
+def app(database_url: str, db: Database, org: FakeSlack, tmp_path: Path) -> Iterator[RunningApp]:
+    yield from _app(database_url, db, org, write_behaviour(tmp_path, MAPPING))
+
+
+@pytest.fixture
+def csv_app(database_url: str, db: Database, org: FakeSlack, tmp_path: Path) -> Iterator[RunningApp]:
+    yield from _app(database_url, db, org, write_behaviour(tmp_path, {}))
+
+
+def _pulse_dms(slack: FakeSlack) -> list[str]:
+    return sorted(call.params["channel"] for call in slack.calls_to("chat.postMessage"))
+
+
+def test_a_new_hire_in_a_mapped_group_is_enrolled_the_day_they_join(
+    app: RunningApp, org: FakeSlack, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    joined = org.add_user("UNEW", real_name="Nia Ekwe", tz="Europe/Berlin", email="nia@example.com")
+    org.set_profile_field("UNEW", LEVEL, "entry")
+    org.set_group_members("sales-emea", [*GROUPS["sales-emea"], "UNEW"])
+
+    with caplog.at_level(logging.INFO, logger="bot.slack.roster"):
+        assert app.requests.event({"type": "team_join", "user": joined}).status == 200
+        app.settle()
+
+    assert roster(db) == {"UNEW": ("Sales/EMEA", "entry", False, True, "usergroups")}  # nobody else is touched
+    assert "roster.team_join user=UNEW added to Sales/EMEA" in caplog.text
+    with freeze_time("2026-11-24 09:00"):  # Tuesday 10:00 in Berlin: their first pulse arrives
+        run_pulse_job(app.db, app.services.messenger, app.services.behaviour)
+    assert _pulse_dms(org) == ["UNEW"]
+
+
+def test_a_new_hire_in_no_mapped_group_waits_for_the_daily_sync(
+    app: RunningApp, org: FakeSlack, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    joined = org.add_user("UNEW", real_name="Nia Ekwe")
+    org.set_group_members("ai-council", ["UCARLA", "UNEW"])  # a role, but no team
+
+    with caplog.at_level(logging.INFO, logger="bot.slack.roster"):
+        app.requests.event({"type": "team_join", "user": joined})
+        app.requests.event({"type": "team_join", "user": org.add_user("UGUEST", real_name="Gus Guest")})
+        app.settle()
+
+    assert roster(db) == {}
+    assert "roster.team_join user=UNEW not recorded: Nia Ekwe (UNEW) is in @ai-council (the council) but in no " \
+           "mapped team's members group; left as they were" in caplog.text
+    assert "roster.team_join user=UGUEST not recorded: in no mapped user group yet" in caplog.text
+
+
+def test_with_the_csv_roster_a_new_hire_is_logged_and_not_recorded(
+    csv_app: RunningApp, org: FakeSlack, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    joined = org.add_user("UNEW", real_name="Nia Ekwe")
+
+    with caplog.at_level(logging.INFO, logger="bot.slack.roster"):
+        assert csv_app.requests.event({"type": "team_join", "user": joined}).status == 200
+        csv_app.settle()
+
+    assert roster(db) == {}
+    assert "roster.team_join user=UNEW not recorded: the roster comes from the CSV" in caplog.text
+    assert org.calls_to("usergroups.list") == []
+
+
+def test_a_new_hire_event_is_acknowledged_before_slack_is_read(app: RunningApp, org: FakeSlack, db: Database) -> None:
+    joined = org.add_user("UNEW", real_name="Nia Ekwe")
+    org.set_group_members("finance", ["UCARLA", "UNEW"])
+    org.slow("usergroups.list", 2.0)
+
+    started = dt.datetime.now()
+    assert app.requests.event({"type": "team_join", "user": joined}).status == 200
+    assert dt.datetime.now() - started < dt.timedelta(seconds=1.5)
+    app.settle()
+    assert roster(db)["UNEW"][0] == "Finance"
+
+
+@pytest.mark.parametrize("fixture", ["app", "csv_app"])
+def test_a_deactivated_account_leaves_the_roster_the_same_day(
+    request: pytest.FixtureRequest, fixture: str, org: FakeSlack, db: Database, pulse: Pulse, tmp_path: Path
+) -> None:
+    running: RunningApp = request.getfixturevalue(fixture)
+    if fixture == "csv_app":
+        (tmp_path / "roster.csv").write_text("user_id,team\nUANA,Ops\nUBEN,Ops\n")
+        pulse("roster", "import", str(tmp_path / "roster.csv"))
+    else:
+        pulse("roster", "sync")
+    gone = org.add_user("UBEN", real_name="Ben Ode", deleted=True)
+
+    assert running.requests.event({"type": "user_change", "user": gone}).status == 200
+    running.settle()
+
+    assert roster(db)["UBEN"][3] is False
+    with freeze_time("2026-11-24 10:00"):  # Tuesday: everyone else's pulse goes out
+        run_pulse_job(running.db, running.services.messenger, running.services.behaviour)
+    assert "UBEN" not in _pulse_dms(org) and "UANA" in _pulse_dms(org)
