@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -30,7 +31,7 @@ from tests.harness import RunningApp, running_app
 from tests.slack_server import FakeSlack
 
 LEVEL = "XfLEVEL001"
-MAPPING = {
+MAPPING: dict[str, Any] = {
     "source": "usergroups",
     "level_field": LEVEL,
     "teams": {
@@ -653,3 +654,11 @@ def test_a_deactivated_account_leaves_the_roster_the_same_day(
     with freeze_time("2026-11-24 10:00"):  # Tuesday: everyone else's pulse goes out
         run_pulse_job(running.db, running.services.messenger, running.services.behaviour)
     assert "UBEN" not in _pulse_dms(org) and "UANA" in _pulse_dms(org)
+
+
+def test_an_app_made_from_the_manifest_can_read_user_groups_and_hears_of_new_hires() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text(encoding="utf-8"))
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"usergroups:read", "users:read", "users.profile:read"} <= set(scopes)
+    assert {"team_join", "user_change"} <= set(events)

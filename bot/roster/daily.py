@@ -75,8 +75,9 @@ def _claim(db: Database, day: dt.date, at: dt.datetime) -> tuple[bool, RosterSyn
                 ),
             )
             .values(status="running", claimed_at=at, finished_at=None, error=None)
-        )
-        if again.rowcount:
+            .returning(RosterSyncRun.day)
+        ).scalar()
+        if again is not None:
             return True, None
         return False, session.get(RosterSyncRun, day)
 

@@ -116,11 +116,11 @@ def read_groups(mapping: RosterSettings, groups: GroupDirectory) -> GroupFacts:
             found[handle] = group
     problems: list[str] = []
     for handle, used in uses.items():
-        group = found.get(handle)
+        resolved = found.get(handle)
         where = f"@{handle} ({', '.join(used)})"
-        if group is None:
+        if resolved is None:
             problems.append(f"{where}: Slack has no user group with this handle")
-        elif group.disabled:
+        elif resolved.disabled:
             problems.append(f"{where}: this user group is disabled in Slack")
     if mapping.level_field is not None and mapping.level_field not in groups.profile_field_ids():
         problems.append(f"level_field {mapping.level_field}: this workspace has no profile field with that id")
@@ -232,7 +232,7 @@ def read_levels(decision: Decision, mapping: RosterSettings, groups: GroupDirect
 def _names(items: list[str]) -> str:
     shown = ", ".join(items[:NAMES_PER_LINE])
     more = len(items) - NAMES_PER_LINE
-    return shown + (f" … and {more} more" if more > 0 else "")
+    return shown + (f" … and {more:,} more" if more > 0 else "")
 
 
 @dataclass
@@ -271,11 +271,11 @@ class GroupSync:
 
     def lines(self) -> list[str]:
         """What `pulse roster sync` prints: a heading, then one line per kind of change, with names."""
-        heading = f"{self.people} people in {self.groups} mapped Slack user groups"
+        heading = f"{self.people:,} people in {self.groups} mapped Slack user groups"
         lines = [f"Dry run, nothing was changed: {heading}." if self.dry_run else f"Synced {heading}."]
-        lines += [f"{kind} {len(items)}: {_names(items)}" for kind, items in self._kinds() if items]
+        lines += [f"{kind} {len(items):,}: {_names(items)}" for kind, items in self._kinds() if items]
         if self.refreshed:
-            lines.append(f"Time zone or away status updated {self.refreshed}")
+            lines.append(f"Time zone or away status updated {self.refreshed:,}")
         lines += [f"Not synced: {problem}" for problem in self.problems]
         if len(lines) == 1:
             lines.append("No changes.")
@@ -283,7 +283,7 @@ class GroupSync:
 
     def summary(self) -> str:
         """One line of counts, for the clock's log."""
-        counts = [f"{kind.lower()} {len(items)}" for kind, items in self._kinds() if items]
+        counts = [f"{kind[0].lower()}{kind[1:]} {len(items)}" for kind, items in self._kinds() if items]
         counts += [f"time zone or away status updated {self.refreshed}"] if self.refreshed else []
         counts += [f"not synced {len(self.problems)}"] if self.problems else []
         verb = "dry run" if self.dry_run else "synced"
@@ -380,7 +380,8 @@ def _place(
     if placement.council != bool(person.is_council):
         (result.joined_council if placement.council else result.left_council).append(label)
         person.is_council = placement.council
-    session.flush()
+    if person.id is None:
+        session.flush()  # a new person's id, for their manager rows
     before = managed.get(person.id, set())
     if before != placement.manages:
         now_managing = sorted(placement.manages - before)
