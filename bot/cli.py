@@ -158,9 +158,11 @@ def roster_import(file: Path, dry_run: bool) -> None:
     from bot.roster.service import RosterInvalid, import_roster_file
 
     settings = _settings()
+    behaviour = settings.behaviour
     try:
         result = import_roster_file(
-            _database(settings), file, _directory(settings), away=settings.behaviour.away_status, dry_run=dry_run
+            _database(settings), file, _directory(settings), away=behaviour.away_status, dry_run=dry_run,
+            groups_win=behaviour.roster.groups_win,
         )
     except RosterInvalid as error:
         for problem in error.problems:
@@ -170,13 +172,25 @@ def roster_import(file: Path, dry_run: bool) -> None:
 
 
 @roster.command("sync")
-def roster_sync() -> None:
-    """Refresh time zones, away statuses and deactivated users from Slack."""
-    from bot.roster.service import sync_roster
+@click.option("--dry-run", is_flag=True, help="Read Slack and report what would change; change nothing.")
+def roster_sync(dry_run: bool) -> None:
+    """Refresh the roster from Slack: user groups when mapped, time zones, away statuses, deactivations."""
+    from bot.roster.daily import sync_from_slack
+    from bot.roster.usergroups import MappingRefused
+    from bot.slack.usergroups import SlackUserGroups
 
     settings = _settings()
-    result = sync_roster(_database(settings), _directory(settings), away=settings.behaviour.away_status)
-    click.echo(result.summary())
+    directory = _directory(settings)
+    try:
+        result = sync_from_slack(
+            _database(settings), directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
+        )
+    except MappingRefused as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise
+    for line in result.lines():
+        click.echo(line)
 
 
 # ---------------------------------------------------------------- rollouts
@@ -323,7 +337,7 @@ def jobs() -> None:
 
 
 @jobs.command("run")
-@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers", "digest", "questions", "retention"]))
+@click.argument("name", type=click.Choice(["pulse", "reminders", "explainers", "digest", "questions", "retention", "roster"]))
 @click.option("--force", is_flag=True, help="Ignore the day and time of day the schedule would wait for.")
 @click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to run for, e.g. 2026-W48.")
 def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:

@@ -80,6 +80,18 @@ def questions_job(context: JobContext, force: bool, week: IsoWeek | None) -> Job
     )
 
 
+def roster_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
+    from bot.roster.daily import run_roster_job
+    from bot.slack.client import make_web_client
+    from bot.slack.directory import SlackDirectory
+    from bot.slack.usergroups import SlackUserGroups
+
+    settings = context.settings
+    settings.require("slack_bot_token", purpose="to sync the roster with Slack")
+    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    return run_roster_job(context.db, SlackDirectory(client), SlackUserGroups(client), settings.behaviour, force=force)
+
+
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.retention import run_retention_job
 
@@ -93,6 +105,7 @@ JOBS: dict[str, Job] = {
     "digest": digest_job,
     "questions": questions_job,
     "retention": retention_job,
+    "roster": roster_job,
 }
 
 

@@ -70,8 +70,15 @@ class Team(Base):
     __table_args__ = (CheckConstraint("length(path) > 0", name="path_not_empty"),)
 
 
+ROSTER_SOURCES: Final = ("csv", "usergroups")
+
+
 class Person(Base):
-    """Someone enrolled in the pulse. `team_id` is their membership; `level` a free label."""
+    """Someone enrolled in the pulse. `team_id` is their membership; `level` a free label.
+
+    `roster_source` says what placed them, the CSV import or the Slack user-group sync: each
+    deactivates only the people it placed, so an organisation can use both.
+    """
 
     __tablename__ = "people"
 
@@ -86,11 +93,15 @@ class Person(Base):
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     away_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paused_until: Mapped[dt.date | None] = mapped_column(Date)
+    roster_source: Mapped[str] = mapped_column(String(12), default="csv", server_default="csv")
 
     team: Mapped[Team] = relationship()
     managed_teams: Mapped[list[Team]] = relationship(secondary="managers", viewonly=True)
 
-    __table_args__ = (Index("ix_people_active_tz", "active", "tz"),)
+    __table_args__ = (
+        Index("ix_people_active_tz", "active", "tz"),
+        CheckConstraint("roster_source IN ('csv', 'usergroups')", name="roster_source_known"),
+    )
 
 
 class Manager(Base):
@@ -390,6 +401,27 @@ class QuestionBatch(Base):
     __tablename__ = "question_batches"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+ROSTER_SYNC_STATUSES: Final = ("running", "done", "refused", "failed")
+
+
+class RosterSyncRun(Base):
+    """The day's roster sync on the clock: claimed first, so it runs once a day however often it ticks.
+
+    `refused` (the user-group mapping does not match Slack) waits for the next day; `failed`
+    (Slack could not be read) is tried again an hour later.
+    """
+
+    __tablename__ = "roster_syncs"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("status IN ('running', 'done', 'refused', 'failed')", name="status_known"),)
 
 
 # ---------------------------------------------------------------- council digest

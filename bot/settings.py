@@ -7,6 +7,7 @@ CLI can stop with that line instead of a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import IntEnum
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import SettingsError
+from bot.roster.paths import team_path
 
 if TYPE_CHECKING:
     from bot.explainers.library import Library
@@ -236,6 +238,109 @@ class RolloutRules(_Strict):
         return self
 
 
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_PROFILE_FIELD = re.compile(r"^X[A-Za-z0-9]{2,30}$")
+
+
+def _handles(value: Any) -> tuple[str, ...]:
+    """One user-group handle or a list of them; `@sales-emea` and `sales-emea` are the same group."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("give a user-group handle such as sales-emea, or a list of them")
+    handles: list[str] = []
+    for item in items:
+        handle = item.strip().removeprefix("@").lower() if isinstance(item, str) else ""
+        if not _HANDLE.match(handle):
+            raise ValueError(f"{item!r} is not a user-group handle such as sales-emea")
+        if handle not in handles:
+            handles.append(handle)
+    return tuple(handles)
+
+
+class TeamGroups(_Strict):
+    """The Slack user groups of one team: the people in it, and the people who manage it."""
+
+    members: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+
+    _groups = field_validator("members", "managers", mode="before")(_handles)
+
+    @model_validator(mode="after")
+    def _names_a_group(self) -> TeamGroups:
+        if not self.members and not self.managers:
+            raise ValueError("name the team's members or managers user group")
+        return self
+
+
+class RosterSettings(_Strict):
+    """Where teams, managers, the council and levels come from: the CSV, Slack user groups, or both."""
+
+    source: Literal["csv", "usergroups"] = "csv"
+    level_field: str | None = None
+    teams: dict[str, TeamGroups] = Field(default_factory=dict)
+    council: tuple[str, ...] = ()
+    sync_time: dt.time = dt.time(5, 0)
+
+    _council = field_validator("council", mode="before")(_handles)
+    _time = field_validator("sync_time", mode="before")(_time_of_day)
+
+    @field_validator("level_field", mode="before")
+    @classmethod
+    def _field_id(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _PROFILE_FIELD.match(value.strip()):
+            raise ValueError(f"{value!r} is not a Slack profile field id such as Xf0123ABCD")
+        return value.strip()
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _team_paths(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("map team paths to their user groups, e.g. Sales/EMEA: {members: sales-emea}")
+        teams: dict[str, Any] = {}
+        for key, groups in value.items():
+            path = team_path(str(key), "team")
+            if path in teams:
+                raise ValueError(f"team {path} is mapped twice")
+            # `Finance: finance` is short for `Finance: {members: finance}`.
+            teams[path] = {"members": groups} if isinstance(groups, str | list) else groups
+        return teams
+
+    @model_validator(mode="after")
+    def _one_team_per_group(self) -> RosterSettings:
+        if self.source == "usergroups" and not self.teams:
+            raise ValueError("source usergroups needs at least one team under teams")
+        if not self.teams and (self.council or self.level_field):
+            raise ValueError("council and level_field come from user groups: map at least one team under teams")
+        members_of: dict[str, str] = {}
+        for path, groups in self.teams.items():
+            for handle in groups.members:
+                if handle in members_of:
+                    raise ValueError(f"@{handle} is the members group of both {members_of[handle]} and {path}")
+                members_of[handle] = path
+        return self
+
+    @property
+    def from_usergroups(self) -> bool:
+        """Whether any team is mapped: then `pulse roster sync` reads Slack user groups too."""
+        return bool(self.teams)
+
+    @property
+    def groups_win(self) -> bool:
+        """A person both the CSV and a mapped group list follows the group."""
+        return self.source == "usergroups"
+
+    def handles(self) -> list[str]:
+        """Every handle the mapping names, each once, in the order written."""
+        named = [h for groups in self.teams.values() for h in (*groups.members, *groups.managers)]
+        return list(dict.fromkeys([*named, *self.council]))
+
+
 def _scale_of(bank: QuestionBank, key: str) -> tuple[float, float] | None:
     """The lowest and highest answer of the scale question `key`, if the bank asks one."""
     for question in (*bank.core, *bank.rotating):
@@ -256,6 +361,7 @@ class Behaviour(_Strict):
     explainers_dir: Path | None = None
     alerts: AlertThresholds = AlertThresholds()
     rollouts: RolloutRules = RolloutRules()
+    roster: RosterSettings = RosterSettings()
 
     @field_validator("explainers_dir", mode="before")
     @classmethod

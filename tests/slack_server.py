@@ -144,6 +144,10 @@ class FakeSlack:
         self.users: dict[str, dict] = {}
         # Channels set up by a test; any other C… channel is a public channel the bot is in.
         self.channels: dict[str, dict | None] = {}
+        self.user_groups: dict[str, dict] = {}  # by id, as usergroups.list describes them
+        self.group_members: dict[str, list[str]] = {}
+        self.profile_fields: list[dict] = []  # the workspace's custom profile fields (team.profile.get)
+        self.profile_values: dict[str, dict[str, str]] = {}  # user id → field id → value
         self.messages: dict[str, list[dict]] = defaultdict(list)
         self.uploads: dict[str, bytes] = {}
         self.url = ""
@@ -268,6 +272,50 @@ class FakeSlack:
         """Slack has no such channel (deleted, or an id from another workspace)."""
         with self._changed:
             self.channels[channel_id] = None
+    def add_user_group(
+        self, handle: str, members: list[str] | tuple[str, ...] = (), *, name: str | None = None, disabled: bool = False
+    ) -> str:
+        """A user group (Slack calls them subteams, ids starting with S); returns its id."""
+        with self._changed:
+            group_id = self.next_id("S")
+            stamp = int(time.time())
+            self.user_groups[group_id] = {
+                "id": group_id,
+                "team_id": "T0001",
+                "is_usergroup": True,
+                "is_subteam": True,
+                "name": name or handle.replace("-", " ").title(),
+                "description": "",
+                "handle": handle,
+                "is_external": False,
+                "date_create": stamp,
+                "date_update": stamp,
+                "date_delete": stamp if disabled else 0,
+                "auto_type": None,
+                "created_by": "UADMIN",
+                "updated_by": "UADMIN",
+                "deleted_by": "UADMIN" if disabled else None,
+                "prefs": {"channels": [], "groups": []},
+            }
+            self.group_members[group_id] = list(members)
+        return group_id
+
+    def set_group_members(self, handle: str, members: list[str]) -> None:
+        with self._changed:
+            group_id = next(gid for gid, group in self.user_groups.items() if group["handle"] == handle)
+            self.group_members[group_id] = list(members)
+            self.user_groups[group_id]["date_update"] = int(time.time())
+
+    def add_profile_field(self, field_id: str, label: str) -> None:
+        with self._changed:
+            self.profile_fields.append({
+                "id": field_id, "ordering": len(self.profile_fields), "label": label, "hint": "", "type": "text",
+                "possible_values": None, "options": None, "is_hidden": False, "section_id": "S0ABOUT",
+            })
+
+    def set_profile_field(self, user_id: str, field_id: str, value: str) -> None:
+        with self._changed:
+            self.profile_values.setdefault(user_id, {})[field_id] = value
 
     def fail(
         self,
@@ -644,6 +692,45 @@ def _users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     more = start + limit < len(everyone)
     return {"members": everyone[start : start + limit],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+
+@_api("users.profile.get")
+def _users_profile_get(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    user = fake.user(_require(params, "user", "user_not_found"))
+    # Custom fields come only from this method (users.list and users.info leave them out); a
+    # profile without any has an empty list, not an object.
+    values = {fid: {"value": value, "alt": ""} for fid, value in fake.profile_values.get(user["id"], {}).items() if value}
+    return {"profile": {**user["profile"], "fields": values or []}}
+
+
+@_api("team.profile.get")
+def _team_profile_get(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    return {"profile": {"fields": [dict(f) for f in fake.profile_fields], "sections": []}}
+
+
+@_api("usergroups.list")
+def _usergroups_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    # Not paginated: Slack answers with every group, in no particular order.
+    groups = []
+    for group_id, group in fake.user_groups.items():
+        if group["date_delete"] and not _truthy(params.get("include_disabled")):
+            continue
+        answer = dict(group)
+        if _truthy(params.get("include_count")):
+            answer["user_count"] = str(len(fake.group_members[group_id]))
+        if _truthy(params.get("include_users")):
+            answer["users"] = list(fake.group_members[group_id])
+        groups.append(answer)
+    return {"usergroups": list(reversed(groups))}
+
+
+@_api("usergroups.users.list")
+def _usergroups_users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    # Not paginated either: the whole list of member ids in one answer.
+    group = fake.user_groups.get(str(params.get("usergroup") or ""))
+    if group is None or (group["date_delete"] and not _truthy(params.get("include_disabled"))):
+        raise SlackError("no_such_subteam")
+    return {"users": list(fake.group_members[group["id"]])}
 
 
 @_api("users.lookupByEmail")

@@ -217,6 +217,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.replies": {"channels:history", "groups:history"},  # the digest's thread
     "conversations.info": {"channels:read", "groups:read"},  # is the bot in the council channel
     "auth.test": set(),
+    # The roster from Slack user groups, and a level from a profile field.
+    "usergroups.list": {"usergroups:read"},
+    "usergroups.users.list": {"usergroups:read"},
+    "users.profile.get": {"users.profile:read"},
+    "team.profile.get": {"users.profile:read"},
     "views.open": set(),
     "views.publish": set(),
     # The roster matches people by profile.email, which users.list returns only with users:read.email.
@@ -230,7 +235,7 @@ APP_TOKEN_SCOPES: dict[str, str] = {"apps.connections.open": "connections:write"
 # slack_sdk helpers that call several Web API methods.
 COMPOSITE = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
 # Events the app subscribes to, and the scope each needs (the event's reference page).
-EVENT_SCOPES: dict[str, set[str]] = {"app_home_opened": set(), "user_change": {"users:read"}}
+EVENT_SCOPES: dict[str, set[str]] = {"app_home_opened": set(), "user_change": {"users:read"}, "team_join": {"users:read"}}
 # Slash commands and shortcuts need `commands`.
 FEATURE_SCOPES = {"commands"}
 
@@ -320,8 +325,12 @@ def test_every_command_shortcut_and_event_in_the_manifest_has_a_listener(
         assert app.requests.event(home).status == 200
         away = {"type": "user_change", "user": {**slack.users["UANNA"], "tz": "Asia/Tokyo"}, "event_ts": "2.0"}
         assert app.requests.event(away).status == 200
+        # A new hire with no user groups mapped: acknowledged, logged, nothing recorded.
+        joined = {"type": "team_join", "user": {**slack.users["UANNA"], "id": "UNEW"}, "event_ts": "3.0"}
+        assert app.requests.event(joined).status == 200
         app.settle()
-        assert [event["type"] for event in (home, away)] == MANIFEST["settings"]["event_subscriptions"]["bot_events"]
+        events = [event["type"] for event in (home, away, joined)]
+        assert sorted(events) == sorted(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert slack.calls_to("views.publish")[0].params["user_id"] == "UANNA"
     with db.session() as session:
         assert session.scalar(select(Person.tz).where(Person.slack_user_id == "UANNA")) == "Asia/Tokyo"

@@ -21,6 +21,12 @@ class SlackUser:
     status_emoji: str = ""
     status_text: str = ""
     status_expiration: dt.datetime | None = None  # None when the status does not expire
+    name: str = ""  # the name Slack shows (real name, else display name), for what the roster reports
+
+    @property
+    def label(self) -> str:
+        """How a report names the person: `Ana Lima (U012ABCDEF)`, or the id alone."""
+        return f"{self.name} ({self.user_id})" if self.name else self.user_id
 
 
 class Directory(Protocol):

@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.errors import NotEnrolled, RosterError
 from bot.models import Manager, Person, Team
 from bot.roster.directory import Directory, SlackUser, away_state
+from bot.roster.paths import team_path
 from bot.settings import AwayStatus, timezone_or_utc
 from bot.weeks import now
 
@@ -53,18 +54,6 @@ class RosterRow:
     council: bool
 
 
-def _team_path(text: str, what: str) -> str:
-    segments = [segment.strip() for segment in text.split("/")]
-    if not text.strip() or any(not segment for segment in segments):
-        raise ValueError(f"{what} {text!r} is not a team path such as Sales/EMEA")
-    if any(len(segment) > 100 for segment in segments):
-        raise ValueError(f"{what} has a team name longer than 100 characters")
-    path = "/".join(segments)
-    if len(path) > 200:
-        raise ValueError(f"{what} is longer than 200 characters")
-    return path
-
-
 def _row(line: int, record: dict[str, str]) -> RosterRow:
     user_id = (record.get("user_id") or "").strip() or None
     email = (record.get("email") or "").strip().lower() or None
@@ -74,8 +63,8 @@ def _row(line: int, record: dict[str, str]) -> RosterRow:
         raise ValueError(f"user_id {user_id!r} is not a Slack user id (like U012ABCDEF)")
     if email is not None and not _EMAIL.match(email):
         raise ValueError(f"email {email!r} is not an email address")
-    team = _team_path(record.get("team") or "", "team")
-    manages = tuple(_team_path(part, "manages") for part in (record.get("manages") or "").split(";") if part.strip())
+    team = team_path(record.get("team") or "", "team")
+    manages = tuple(team_path(part, "manages") for part in (record.get("manages") or "").split(";") if part.strip())
     level = (record.get("level") or "").strip() or None
     if level is not None and len(level) > 40:
         raise ValueError("level is longer than 40 characters")
@@ -136,13 +125,17 @@ class RosterImport:
     deactivated: int
     teams_created: int
     dry_run: bool
+    followed_groups: int = 0  # listed, but placed by Slack user groups, which the behaviour file prefers
 
     def summary(self) -> str:
         verb = "Dry run: would import" if self.dry_run else "Imported"
-        return (
+        text = (
             f"{verb} {self.people} people ({self.added} new, {self.updated} updated, "
-            f"{self.deactivated} deactivated); {self.teams_created} new teams."
+            f"{self.deactivated} deactivated); {self.teams_created} new teams"
         )
+        if self.followed_groups:
+            text += f"; {self.followed_groups} more follow their Slack user groups and were left as they are"
+        return text + "."
 
 
 def _resolve(rows: list[RosterRow], directory: Directory, source: str) -> list[tuple[RosterRow, SlackUser]]:
@@ -174,11 +167,11 @@ def _resolve(rows: list[RosterRow], directory: Directory, source: str) -> list[t
     return resolved
 
 
-def _ensure_teams(session: Session, paths: Iterable[str]) -> tuple[dict[str, int], int]:
-    """Team ids by path, creating each path and its ancestors; returns (ids, how many were new)."""
+def ensure_teams(session: Session, paths: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+    """Team ids by path, creating each path and its ancestors; returns (ids, the paths created)."""
     ids = {team.path: team.id for team in session.scalars(select(Team))}
-    created = 0
-    for path in sorted(set(paths), key=lambda p: p.count("/")):
+    created: list[str] = []
+    for path in sorted(set(paths), key=lambda p: (p.count("/"), p)):
         parts = path.split("/")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
@@ -188,7 +181,7 @@ def _ensure_teams(session: Session, paths: Iterable[str]) -> tuple[dict[str, int
             session.add(team)
             session.flush()
             ids[sub] = team.id
-            created += 1
+            created.append(sub)
     return ids, created
 
 
@@ -201,15 +194,26 @@ def import_roster(
     dry_run: bool = False,
     at: dt.datetime | None = None,
     source: str = "the roster",
+    groups_win: bool = False,
 ) -> RosterImport:
+    """Place everyone in the file and deactivate the people an earlier import placed who are not in it.
+
+    People the Slack user-group sync placed are left to it when `groups_win` (the behaviour file's
+    roster source is usergroups); otherwise a row takes them over.
+    """
     at = at or now()
     resolved = _resolve(rows, directory, source)
     with db.session() as session:
         existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
-        team_ids, teams_created = _ensure_teams(session, [p for row in rows for p in (row.team, *row.manages)])
-        added = updated = 0
+        team_ids, teams_created = ensure_teams(session, [p for row in rows for p in (row.team, *row.manages)])
+        added = updated = followed = 0
+        applied: list[tuple[RosterRow, SlackUser]] = []
         for row, user in resolved:
             person = existing.get(user.user_id)
+            if groups_win and person is not None and person.active and person.roster_source == "usergroups":
+                followed += 1
+                continue
+            applied.append((row, user))
             if person is None:
                 person = Person(slack_user_id=user.user_id)
                 session.add(person)
@@ -224,26 +228,35 @@ def import_roster(
             person.tz = timezone_or_utc(user.tz)
             person.active = True
             person.away, person.away_until = is_away, away_until
+            person.roster_source = "csv"
         session.flush()
         listed = {user.user_id for _, user in resolved}
-        leaving = [p.id for uid, p in existing.items() if uid not in listed and p.active]
+        # The user-group sync deactivates the people it placed; an import only those it placed.
+        leaving = [p.id for uid, p in existing.items() if uid not in listed and p.active and p.roster_source == "csv"]
         if leaving:
             session.execute(update(Person).where(Person.id.in_(leaving)).values(active=False))
-        session.execute(delete(Manager))
+        placed_by_csv = select(Person.id).where(Person.roster_source == "csv")
+        session.execute(delete(Manager).where(Manager.person_id.in_(placed_by_csv)))
         person_ids = {row.slack_user_id: row.id for row in session.execute(select(Person.slack_user_id, Person.id))}
         session.add_all(
             Manager(person_id=person_ids[user.user_id], team_id=team_ids[path])
-            for row, user in resolved
+            for row, user in applied
             for path in set(row.manages)
         )
-        result = RosterImport(len(resolved), added, updated, len(leaving), teams_created, dry_run)
+        result = RosterImport(len(applied), added, updated, len(leaving), len(teams_created), dry_run, followed)
         if dry_run:
             session.rollback()
     return result
 
 
 def import_roster_file(
-    db: Database, path: Path, directory: Directory, *, away: AwayStatus, dry_run: bool = False
+    db: Database,
+    path: Path,
+    directory: Directory,
+    *,
+    away: AwayStatus,
+    dry_run: bool = False,
+    groups_win: bool = False,
 ) -> RosterImport:
     try:
         text = path.read_text(encoding="utf-8")
@@ -254,7 +267,7 @@ def import_roster_file(
     except OSError as error:
         raise RosterError(f"{path}: cannot read it: {error.strerror}") from None
     rows = parse_roster(text, source=path.name)
-    return import_roster(db, rows, directory, away=away, dry_run=dry_run, source=path.name)
+    return import_roster(db, rows, directory, away=away, dry_run=dry_run, source=path.name, groups_win=groups_win)
 
 
 @dataclass(frozen=True)
@@ -262,12 +275,18 @@ class RosterSync:
     checked: int
     changed: int
     deactivated: int
+    dry_run: bool = False
 
     def summary(self) -> str:
-        return f"Synced {self.checked} people with Slack: {self.changed} updated, {self.deactivated} deactivated."
+        verb = "Dry run: would sync" if self.dry_run else "Synced"
+        return f"{verb} {self.checked} people with Slack: {self.changed} updated, {self.deactivated} deactivated."
+
+    def lines(self) -> list[str]:
+        return [self.summary()]
 
 
-def _apply(person: Person, user: SlackUser, away: AwayStatus, at: dt.datetime) -> bool:
+def refresh_from_slack(person: Person, user: SlackUser, away: AwayStatus, at: dt.datetime) -> bool:
+    """Take the person's time zone, away status and deactivation from Slack; whether any changed."""
     before = (person.tz, person.away, person.away_until, person.active)
     person.tz = timezone_or_utc(user.tz) if user.tz else person.tz
     person.away, person.away_until = away_state(user, away, at)
@@ -276,21 +295,38 @@ def _apply(person: Person, user: SlackUser, away: AwayStatus, at: dt.datetime) -
     return before != (person.tz, person.away, person.away_until, person.active)
 
 
-def sync_roster(db: Database, directory: Directory, *, away: AwayStatus, at: dt.datetime | None = None) -> RosterSync:
+def sync_roster(
+    db: Database, directory: Directory, *, away: AwayStatus, dry_run: bool = False, at: dt.datetime | None = None
+) -> RosterSync:
     """Refresh time zones, away statuses and deactivations for people already on the roster."""
     at = at or now()
     users = {user.user_id: user for user in directory.all_users()}
-    changed = deactivated = 0
     with db.session() as session:
         people = session.scalars(select(Person).where(Person.active.is_(True))).all()
-        for person in people:
-            user = users.get(person.slack_user_id)
-            if user is None or user.deleted:
-                person.active = False
-                deactivated += 1
-            elif _apply(person, user, away, at):
-                changed += 1
-    return RosterSync(len(people), changed, deactivated)
+        changed, left = refresh_everyone(people, users, away, at)
+        result = RosterSync(len(people), changed, len(left), dry_run)
+        if dry_run:
+            session.rollback()
+    return result
+
+
+def refresh_everyone(
+    people: Iterable[Person], users: dict[str, SlackUser], away: AwayStatus, at: dt.datetime
+) -> tuple[int, list[str]]:
+    """Refresh each active person from Slack; deactivate those Slack no longer has or has deactivated.
+
+    Returns how many changed otherwise, and the user ids deactivated.
+    """
+    changed = 0
+    left: list[str] = []
+    for person in people:
+        user = users.get(person.slack_user_id)
+        if user is None or user.deleted:
+            person.active = False
+            left.append(person.slack_user_id)
+        elif refresh_from_slack(person, user, away, at):
+            changed += 1
+    return changed, left
 
 
 def apply_slack_user(db: Database, user: SlackUser, *, away: AwayStatus, at: dt.datetime | None = None) -> bool:
@@ -300,7 +336,7 @@ def apply_slack_user(db: Database, user: SlackUser, *, away: AwayStatus, at: dt.
         person = session.scalar(select(Person).where(Person.slack_user_id == user.user_id))
         if person is None:
             return False
-        return _apply(person, user, away, at)
+        return refresh_from_slack(person, user, away, at)
 
 
 def enrolled_person(session: Session, user_id: str) -> Person:

@@ -30,6 +30,7 @@ def slack_user(raw: dict[str, Any]) -> SlackUser:
         status_emoji=str(profile.get("status_emoji") or ""),
         status_text=str(profile.get("status_text") or ""),
         status_expiration=dt.datetime.fromtimestamp(expiration, UTC) if expiration else None,
+        name=str(profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or raw.get("name") or ""),
     )
 
 

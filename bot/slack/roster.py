@@ -1,14 +1,22 @@
-"""Keep time zones, away statuses and deactivations current from Slack's `user_change` events."""
+"""The roster from Slack's events: `user_change` keeps time zones, away statuses and deactivations
+current; `team_join` places a new hire the day they join, when the mapped user groups place them."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
 
+from bot.errors import RosterError
+from bot.roster.directory import SlackUser
 from bot.roster.service import apply_slack_user
-from bot.slack.services import Services
+from bot.roster.usergroups import enrol_new_member
 from bot.slack.directory import slack_user
+from bot.slack.services import Services
+from bot.slack.usergroups import SlackUserGroups
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
@@ -17,3 +25,22 @@ def register(app: App, services: Services) -> None:
         raw = event.get("user")
         if isinstance(raw, dict) and raw.get("id"):
             apply_slack_user(services.db, slack_user(raw), away=services.behaviour.away_status)
+
+    @app.event("team_join")
+    def member_joined(event: dict[str, Any]) -> None:
+        raw = event.get("user")
+        if isinstance(raw, dict) and raw.get("id"):
+            user = slack_user(raw)
+            # Reading every mapped group takes several Slack calls: after the acknowledgement.
+            services.after_ack("roster.team_join", lambda: _enrol(services, user))
+
+
+def _enrol(services: Services, user: SlackUser) -> None:
+    behaviour = services.behaviour
+    try:
+        outcome = enrol_new_member(
+            services.db, user, SlackUserGroups(services.messenger.client), behaviour.roster, away=behaviour.away_status
+        )
+    except RosterError as error:
+        outcome = f"not recorded: {str(error).splitlines()[0]}"
+    log.info("roster.team_join user=%s %s", user.user_id, outcome)
