@@ -115,7 +115,12 @@ def roster_import(file: Path, dry_run: bool) -> None:
     settings = _settings()
     try:
         result = import_roster_file(
-            _database(settings), file, _directory(settings), away=settings.behaviour.away_status, dry_run=dry_run
+            _database(settings),
+            file,
+            _directory(settings),
+            away=settings.behaviour.away_status,
+            dry_run=dry_run,
+            pulse_day=settings.behaviour.schedule.pulse_day,
         )
     except RosterInvalid as error:
         for problem in error.problems:

@@ -71,7 +71,12 @@ class Team(Base):
 
 
 class Person(Base):
-    """Someone enrolled in the pulse. `team_id` is their membership; `level` a free label."""
+    """Someone enrolled in the pulse. `team_id` is their membership; `level` a free label.
+
+    `workdays` (as `bot.calendars.workdays_text` writes it, e.g. `sun-thu`) and `country` (whose
+    public holidays are their days off) are the person's own, from the roster; empty, their team's
+    or the default calendar applies (bot/calendars.py).
+    """
 
     __tablename__ = "people"
 
@@ -86,11 +91,16 @@ class Person(Base):
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     away_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paused_until: Mapped[dt.date | None] = mapped_column(Date)
+    workdays: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
 
     team: Mapped[Team] = relationship()
     managed_teams: Mapped[list[Team]] = relationship(secondary="managers", viewonly=True)
 
-    __table_args__ = (Index("ix_people_active_tz", "active", "tz"),)
+    __table_args__ = (
+        Index("ix_people_active_tz", "active", "tz"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_is_alpha2"),
+    )
 
 
 class Manager(Base):

@@ -31,7 +31,8 @@ def my_data_message(data: MyData) -> list[dict[str, Any]]:
         paused = "until you resume" if data.paused_until == PAUSED_UNTIL_RESUMED else f"through {data.paused_until:%d %b %Y}"
     profile = (
         f"*What the roster says about you*\nTeam {escape(data.team or '–')} · level {escape(data.level or '–')} · "
-        f"time zone {data.time_zone} · council {'yes' if data.council else 'no'} · paused {paused}\n"
+        f"time zone {data.time_zone} · workdays {data.workdays or '–'} · country {data.country or '–'} · "
+        f"council {'yes' if data.council else 'no'} · paused {paused}\n"
         f"Pulses sent: {len(data.pulses_sent)} · explainers sent: {data.explainers_sent} · explainer ratings: "
         f"{data.feedback_given} · questions asked with your name: {data.named_questions}"
     )
