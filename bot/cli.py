@@ -161,8 +161,13 @@ def roster_import(file: Path, dry_run: bool) -> None:
     behaviour = settings.behaviour
     try:
         result = import_roster_file(
-            _database(settings), file, _directory(settings), away=behaviour.away_status, dry_run=dry_run,
+            _database(settings),
+            file,
+            _directory(settings),
+            away=behaviour.away_status,
+            dry_run=dry_run,
             groups_win=behaviour.roster.groups_win,
+            pulse_day=behaviour.schedule.pulse_day,
         )
     except RosterInvalid as error:
         for problem in error.problems:

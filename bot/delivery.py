@@ -2,7 +2,8 @@
 scheduled fan-out shares.
 
 The pulse and the explainers both arrive at a local day and time in each person's own time zone,
-only on their workdays and within working hours, never while they are paused or away. They
+only on workdays of their own calendar (bot/calendars/) and within working hours, never while
+they are paused or away. They
 and the reminders claim deliveries in batches and record what happened; the driver for that
 lives here too, so the fan-outs cannot drift apart.
 
@@ -44,6 +45,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import progress
+from bot.calendars.people import Cohort, DueCohorts, PeopleCalendars
 from bot.db import Database
 from bot.messenger import DeliveryFailed, DeliveryKind, MessageRef, Messenger
 from bot.models import Delivery, ExplainerDelivery, JobRun, Person
@@ -68,7 +70,8 @@ DeliveryTable = type[Delivery] | type[ExplainerDelivery]
 
 
 def due_weeks(
-    time_zones: Iterable[str],
+    calendars: PeopleCalendars,
+    cohorts: Iterable[Cohort],
     schedule: Schedule,
     send_day: int,
     send_time: dt.time,
@@ -76,29 +79,37 @@ def due_weeks(
     *,
     force: bool,
     week: IsoWeek | None,
-) -> dict[IsoWeek, list[str]]:
-    """For each ISO week, the time zones where a DM sent on `send_day` at `send_time` is due now.
+) -> dict[IsoWeek, DueCohorts]:
+    """For each ISO week, the cohorts for whom a DM sent on `send_day` at `send_time` is due now.
 
-    Due means: the person's local date is a workday in that week, their local clock has passed the
-    send day and time, and it is not yet evening (late DMs wait for the next workday morning).
-    `force` ignores the day and time, never the weekend.
+    Due means: the person's local date is a workday of their calendar in that week, on or after
+    the send day, their local clock has passed the send time, and it is not yet evening (late DMs
+    wait for the next workday morning). So a send day that is their weekend or a public holiday
+    moves to their next workday of the week, and a week whose rest is off sends them nothing.
+    `force` ignores the day and time, never a day off.
     """
-    due: dict[IsoWeek, list[str]] = defaultdict(list)
-    for tz in time_zones:
-        local = local_now(tz, at)
+    due: dict[IsoWeek, set[Cohort]] = defaultdict(set)
+    for cohort in cohorts:
+        local = local_now(cohort.tz, at)
         local_week = IsoWeek.of(local.date())
         target = week or local_week
-        if local.isoweekday() not in schedule.workdays:
+        if not cohort.calendar.is_workday(local.date()):
             continue
         if not force:
             if target != local_week:
                 continue
-            if local < local_instant(tz, target.day(send_day), send_time):
+            if local < local_instant(cohort.tz, target.day(send_day), send_time):
                 continue
             if not within_sending_hours(schedule, local, send_time):
                 continue
-        due[target].append(tz)
-    return due
+        due[target].add(cohort)
+    return {target: DueCohorts(calendars, frozenset(found)) for target, found in due.items()}
+
+
+def may_send_now(cohort: Cohort, schedule: Schedule, start: dt.time, at: dt.datetime) -> bool:
+    """A workday of the cohort's calendar where they are, between `start` and latest_time."""
+    local = local_now(cohort.tz, at)
+    return cohort.calendar.is_workday(local.date()) and within_sending_hours(schedule, local, start)
 
 
 def within_sending_hours(schedule: Schedule, local: dt.datetime, start: dt.time) -> bool:

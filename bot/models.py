@@ -78,6 +78,9 @@ class Person(Base):
 
     `roster_source` says what placed them, the CSV import or the Slack user-group sync: each
     deactivates only the people it placed, so an organisation can use both.
+    `workdays` (as `bot.calendars.workdays_text` writes it, e.g. `sun-thu`) and `country` (whose
+    public holidays are their days off) are the person's own, from the roster; empty, their team's
+    or the default calendar applies (bot/calendars.py).
     """
 
     __tablename__ = "people"
@@ -94,6 +97,8 @@ class Person(Base):
     away_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paused_until: Mapped[dt.date | None] = mapped_column(Date)
     roster_source: Mapped[str] = mapped_column(String(12), default="csv", server_default="csv")
+    workdays: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
 
     team: Mapped[Team] = relationship()
     managed_teams: Mapped[list[Team]] = relationship(secondary="managers", viewonly=True)
@@ -101,6 +106,7 @@ class Person(Base):
     __table_args__ = (
         Index("ix_people_active_tz", "active", "tz"),
         CheckConstraint("roster_source IN ('csv', 'usergroups')", name="roster_source_known"),
+        CheckConstraint("country IS NULL OR length(country) = 2", name="country_is_alpha2"),
     )
 
 

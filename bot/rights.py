@@ -39,6 +39,8 @@ class MyData:
     level: str | None = None
     council: bool = False
     time_zone: str | None = None
+    workdays: str | None = None  # the person's own, from the roster (else their team's or the default)
+    country: str | None = None
     paused_until: dt.date | None = None
     pulses_sent: tuple[str, ...] = ()  # weeks
     answers: tuple[tuple[str, str, str], ...] = ()  # (week, question, answer)
@@ -115,6 +117,8 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
         level=person.level if person else None,
         council=bool(person and person.is_council),
         time_zone=person.tz if person else None,
+        workdays=person.workdays if person else None,
+        country=person.country if person else None,
         paused_until=person.paused_until if person else None,
         pulses_sent=tuple(sent),
         answers=tuple(answers),

@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.calendars.days import check_country, check_reaches, parse_workdays
 from bot.errors import SettingsError
 from bot.roster.paths import team_path
 
@@ -78,6 +79,35 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _working_days(value: Any) -> tuple[Weekday, ...]:
+    """Working days as a list (`[sunday, monday, …]`, `[sun, mon, …]`) or a text (`sun-thu`)."""
+    if isinstance(value, str):
+        return tuple(Weekday(day) for day in sorted(parse_workdays(value)))
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError("list at least one working day")
+    days = set()
+    for item in value:
+        if isinstance(item, Weekday):
+            days.add(item)
+        elif isinstance(item, str):
+            days.update(Weekday(day) for day in parse_workdays(item))
+        else:
+            raise ValueError(f"not a day of the week: {item!r} (use monday … sunday)")
+    return tuple(sorted(days))
+
+
+def _optional_working_days(value: Any) -> tuple[Weekday, ...] | None:
+    return None if value is None else _working_days(value)
+
+
+def _country_code(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"country {value!r} is not a two-letter country code such as DE")
+    return check_country(value)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,17 +131,14 @@ class Schedule(_Strict):
     digest_time: dt.time = dt.time(14, 0)
     digest_timezone: str = "UTC"
     home_pause_weeks: int = Field(default=2, ge=1, le=26)
+    # Whose public holidays are days off for everyone the roster and `calendars` leave unset.
+    country: str | None = None
 
     _days = field_validator("pulse_day", "explainer_day", "digest_day", mode="before")(_weekday)
     _time = field_validator("pulse_time", "latest_time", "explainer_time", "digest_time", mode="before")(_time_of_day)
     _zone = field_validator("digest_timezone")(_timezone)
-
-    @field_validator("workdays", mode="before")
-    @classmethod
-    def _workdays(cls, value: Any) -> tuple[Weekday, ...]:
-        if not isinstance(value, list | tuple) or not value:
-            raise ValueError("list at least one working day")
-        return tuple(sorted({_weekday(v) for v in value}))
+    _workdays = field_validator("workdays", mode="before")(_working_days)
+    _country = field_validator("country", mode="before")(_country_code)
 
     @model_validator(mode="after")
     def _pulse_on_a_workday(self) -> Schedule:
@@ -124,6 +151,45 @@ class Schedule(_Strict):
         if self.latest_time <= self.explainer_time:
             raise ValueError("latest_time must be later in the day than explainer_time")
         return self
+
+
+class TeamCalendar(_Strict):
+    """A team's own working week or country; what it leaves out comes from a parent team or the
+    default. A person's own roster values win over both."""
+
+    workdays: tuple[Weekday, ...] | None = None
+    country: str | None = None
+
+    _workdays = field_validator("workdays", mode="before")(_optional_working_days)
+    _country = field_validator("country", mode="before")(_country_code)
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> TeamCalendar:
+        if self.workdays is None and self.country is None:
+            raise ValueError("set workdays, country or both")
+        return self
+
+
+class Calendars(_Strict):
+    """`calendars: teams: {Operations/Dubai: {workdays: sun-thu, country: AE}}`."""
+
+    teams: dict[str, TeamCalendar] = Field(default_factory=dict)
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _team_paths(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        paths: dict[str, Any] = {}
+        for path, team in value.items():
+            segments = [segment.strip() for segment in str(path).split("/")]
+            if not str(path).strip() or not all(segments):
+                raise ValueError(f"{path!r} is not a team path such as Operations/Dubai")
+            normal = "/".join(segments)
+            if normal in paths:
+                raise ValueError(f"team {normal} is listed twice")
+            paths[normal] = team
+        return paths
 
 
 class AwayStatus(_Strict):
@@ -362,6 +428,7 @@ class Behaviour(_Strict):
     alerts: AlertThresholds = AlertThresholds()
     rollouts: RolloutRules = RolloutRules()
     roster: RosterSettings = RosterSettings()
+    calendars: Calendars = Calendars()
 
     @field_validator("explainers_dir", mode="before")
     @classmethod
@@ -376,6 +443,16 @@ class Behaviour(_Strict):
         if value is not None and not value.is_dir():
             raise ValueError(f"folder not found: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _every_team_can_be_asked(self) -> Behaviour:
+        for path, team in self.calendars.teams.items():
+            if team.workdays is not None:
+                try:
+                    check_reaches(team.workdays, self.schedule.pulse_day, "workdays")
+                except ValueError as error:
+                    raise ValueError(f"calendars.teams.{path}.workdays: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _capability_figures_on_its_scale(self) -> Behaviour:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.calendars.people import DueCohorts, PeopleCalendars
 from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
     Claim,
@@ -186,15 +187,16 @@ def run_explainer_job(
     run = ExplainerRun()
     schedule = behaviour.schedule
     with db.session() as session:
-        zones = session.scalars(select(Person.tz).where(Person.active.is_(True)).distinct()).all()
-        due = due_weeks(zones, schedule, schedule.explainer_day, schedule.explainer_time, at, force=force, week=week)
+        calendars = PeopleCalendars(behaviour)
+        cohorts = calendars.cohorts(session)
+        due = due_weeks(calendars, cohorts, schedule, schedule.explainer_day, schedule.explainer_time, at, force=force, week=week)
         organisation = _organisation(session) if due else None
-        for due_week, time_zones in sorted(due.items()):
+        for due_week, due_cohorts in sorted(due.items()):
             # A week that is over where the person lives gets no explainer after the fact.
-            open_zones = [tz for tz in time_zones if not _week_is_over(tz, due_week, at)]
-            if not open_zones or organisation is None:
+            open_cohorts = due_cohorts.only(lambda cohort: not _week_is_over(cohort.tz, due_week, at))
+            if not open_cohorts or organisation is None:
                 continue
-            _queue(session, library, organisation, due_week, open_zones, at, run)
+            _queue(session, library, organisation, due_week, open_cohorts, at, run)
             run.weeks.append(str(due_week))
     _send_claimed(db, messenger, library, at, run)
     log.info(
@@ -209,14 +211,14 @@ def _queue(
     library: Library,
     organisation: _Organisation,
     week: IsoWeek,
-    time_zones: list[str],
+    cohorts: DueCohorts,
     at: dt.datetime,
     run: ExplainerRun,
 ) -> None:
     had_one = exists().where(ExplainerDelivery.person_id == Person.id, ExplainerDelivery.week == str(week))
-    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), ~had_one)
-    people = session.execute(select(Person.id, Person.team_id, Person.level).where(eligible, not_away(at))).all()
-    run.held_away += session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
+    eligible = and_(Person.active.is_(True), not_paused(at), ~had_one)
+    people = cohorts.people(session, eligible, not_away(at), columns=(Person.id, Person.team_id, Person.level))
+    run.held_away += len(cohorts.people(session, eligible, ~not_away(at)))
     seen = _seen(session, [p.id for p in people])
     rollout_weeks: dict[str, dict[str, int]] = {}
     rows = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.calendars.days import check_country, check_reaches, parse_workdays, workdays_text
 from bot.db import Database
 from bot.errors import NotEnrolled, RosterError
 from bot.models import Manager, Person, Team
@@ -25,7 +26,7 @@ from bot.roster.paths import team_path
 from bot.settings import AwayStatus, timezone_or_utc
 from bot.weeks import now
 
-COLUMNS = {"user_id", "email", "team", "manages", "level", "council"}
+COLUMNS = {"user_id", "email", "team", "manages", "level", "council", "country", "workdays"}
 MAX_PROBLEMS = 20
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
@@ -52,9 +53,11 @@ class RosterRow:
     manages: tuple[str, ...]
     level: str | None
     council: bool
+    country: str | None = None  # whose public holidays are the person's days off
+    workdays: str | None = None  # their working week, as workdays_text writes it (sun-thu)
 
 
-def _row(line: int, record: dict[str, str]) -> RosterRow:
+def _row(line: int, record: dict[str, str], pulse_day: int | None) -> RosterRow:
     user_id = (record.get("user_id") or "").strip() or None
     email = (record.get("email") or "").strip().lower() or None
     if user_id is None and email is None:
@@ -71,11 +74,22 @@ def _row(line: int, record: dict[str, str]) -> RosterRow:
     council_text = (record.get("council") or "").strip().lower()
     if council_text not in ("", "yes", "no"):
         raise ValueError(f"council must be yes or no, not {record.get('council')!r}")
-    return RosterRow(line, user_id, email, team, manages, level, council_text == "yes")
+    country_text = (record.get("country") or "").strip()
+    country = check_country(country_text) if country_text else None
+    workdays_value = (record.get("workdays") or "").strip()
+    workdays = None
+    if workdays_value:
+        days = parse_workdays(workdays_value)
+        if pulse_day is not None:
+            check_reaches(days, pulse_day, "workdays")
+        workdays = workdays_text(days)
+    return RosterRow(line, user_id, email, team, manages, level, council_text == "yes", country, workdays)
 
 
-def parse_roster(text: str, *, source: str = "the roster") -> list[RosterRow]:
-    """Check every row; raise RosterInvalid listing every problem with its line number."""
+def parse_roster(text: str, *, source: str = "the roster", pulse_day: int | None = None) -> list[RosterRow]:
+    """Check every row; raise RosterInvalid listing every problem with its line number.
+
+    With `pulse_day`, a row whose working week ends before it (they would never be asked) is one."""
     text = text.removeprefix("\ufeff")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or []) if name is not None]
@@ -101,7 +115,7 @@ def parse_roster(text: str, *, source: str = "the roster") -> list[RosterRow]:
         if not any((value or "").strip() for value in record.values()):
             continue
         try:
-            row = _row(line, record)
+            row = _row(line, record, pulse_day)
         except ValueError as error:
             problems.append(f"line {line}: {error}")
             continue
@@ -225,6 +239,7 @@ def import_roster(
             person.team_id = team_ids[row.team]
             person.level = row.level
             person.is_council = row.council
+            person.country, person.workdays = row.country, row.workdays
             person.tz = timezone_or_utc(user.tz)
             person.active = True
             person.away, person.away_until = is_away, away_until
@@ -257,6 +272,7 @@ def import_roster_file(
     away: AwayStatus,
     dry_run: bool = False,
     groups_win: bool = False,
+    pulse_day: int | None = None,
 ) -> RosterImport:
     try:
         text = path.read_text(encoding="utf-8")
@@ -266,7 +282,7 @@ def import_roster_file(
         raise RosterError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     except OSError as error:
         raise RosterError(f"{path}: cannot read it: {error.strerror}") from None
-    rows = parse_roster(text, source=path.name)
+    rows = parse_roster(text, source=path.name, pulse_day=pulse_day)
     return import_roster(db, rows, directory, away=away, dry_run=dry_run, source=path.name, groups_win=groups_win)
 
 

@@ -11,10 +11,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.calendars.people import CALENDAR_COLUMNS, CalendarRules, DueCohorts, PeopleCalendars
 from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
     CLAIM_BATCH,
@@ -24,13 +25,13 @@ from bot.delivery import (
     claim_rows,
     due_weeks,
     live_run,
+    may_send_now,
     not_away,
     not_paused,
     Ledger,
     StatusLedger,
     send_claimed,
     taken_over,
-    within_sending_hours,
 )
 from bot.errors import Gone, InvalidAnswer, PulseError, RoundClosed
 from bot.messenger import MessageRef, Messenger
@@ -42,12 +43,13 @@ from bot.models import (
     PulseRound,
     QuestionSet,
     Response,
+    Team,
 )
 from bot.keys import require_key
 from bot.privacy import random_id, seal, unseal, week_pseudonym
 from bot.release.snapshot import snapshot_everyone, snapshot_people, snapshot_person
 from bot.roster.service import enrolled_person
-from bot.settings import Behaviour, Question, QuestionBank, Schedule
+from bot.settings import Behaviour, Question, QuestionBank
 from bot.surveys.bank import freeze, questions_for_week, thaw
 from bot.surveys.views import PulseView, WeekStatus
 from bot.weeks import IsoWeek, local_instant, local_now, now, round_closes_at
@@ -113,12 +115,12 @@ class PulseRun:
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
-def _queue_deliveries(session: Session, pulse_round: PulseRound, time_zones: list[str], at: dt.datetime) -> tuple[int, int]:
-    """Queue a delivery for everyone due in these zones; return (queued, held back while away)."""
+def _queue_deliveries(session: Session, pulse_round: PulseRound, cohorts: DueCohorts, at: dt.datetime) -> tuple[int, int]:
+    """Queue a delivery for everyone due in these cohorts; return (queued, held back while away)."""
     not_sent = ~exists().where(Delivery.round_id == pulse_round.id, Delivery.person_id == Person.id)
-    eligible = and_(Person.active.is_(True), Person.tz.in_(time_zones), not_paused(at), not_sent)
-    due = session.scalars(select(Person.id).where(eligible, not_away(at))).all()
-    held = session.scalar(select(func.count()).select_from(Person).where(eligible, ~not_away(at))) or 0
+    eligible = and_(Person.active.is_(True), not_paused(at), not_sent)
+    due = [pid for pid, in cohorts.people(session, eligible, not_away(at))]
+    held = len(cohorts.people(session, eligible, ~not_away(at)))
     rows = [{"round_id": pulse_round.id, "person_id": pid, "status": "queued"} for pid in due]
     # The week's snapshot places the person in figures (someone enrolled since the round opened
     # joins it now).
@@ -190,13 +192,14 @@ def queue_due_pulses(
     run = PulseRun()
     schedule = behaviour.schedule
     with db.session() as session:
-        zones = session.scalars(select(Person.tz).where(Person.active.is_(True)).distinct()).all()
-        due = due_weeks(zones, schedule, schedule.pulse_day, schedule.pulse_time, at, force=force, week=week)
-        for due_week, time_zones in sorted(due.items()):
+        calendars = PeopleCalendars(behaviour)
+        cohorts = calendars.cohorts(session)
+        due = due_weeks(calendars, cohorts, schedule, schedule.pulse_day, schedule.pulse_time, at, force=force, week=week)
+        for due_week, due_cohorts in sorted(due.items()):
             pulse_round = ensure_round(session, due_week, behaviour.questions, at)
             if pulse_round.closes_at <= at:
                 continue
-            queued, held = _queue_deliveries(session, pulse_round, time_zones, at)
+            queued, held = _queue_deliveries(session, pulse_round, due_cohorts, at)
             run.weeks.append(str(due_week))
             run.queued += queued
             run.held_away += held
@@ -224,11 +227,6 @@ class ReminderRun:
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 
-def _reminder_due(schedule: Schedule, tz: str, at: dt.datetime, *, force: bool) -> bool:
-    if force:
-        return True
-    local = local_now(tz, at)
-    return local.isoweekday() in schedule.workdays and within_sending_hours(schedule, local, schedule.pulse_time)
 
 
 def _reminder_claimable(claim_time: dt.datetime) -> ColumnElement[bool]:
@@ -254,8 +252,9 @@ def _due_reminders(
     delay = behaviour.schedule.reminder_after_hours
     with db.session() as session:
         query = (
-            select(Delivery, Person.slack_user_id, Person.tz)
+            select(Delivery, Person.slack_user_id, *CALENDAR_COLUMNS)
             .join(Person, Person.id == Delivery.person_id)
+            .join(Team, Team.id == Person.team_id)
             .join(PulseRound, PulseRound.id == Delivery.round_id)
             .where(
                 Delivery.status == "sent",
@@ -272,8 +271,9 @@ def _due_reminders(
         if not force and delay is not None:
             query = query.where(Delivery.sent_at <= at - dt.timedelta(hours=delay))
         candidates = session.execute(query).all()
+        calendars = PeopleCalendars(behaviour)
         answered: dict[int, set[str]] = {}
-        for round_id in {d.round_id for d, _, _ in candidates}:
+        for round_id in {d.round_id for d, *_ in candidates}:
             answered[round_id] = set(session.scalars(select(Response.pseudonym).where(Response.round_id == round_id)))
         due = [
             _ReminderClaim(
@@ -282,11 +282,12 @@ def _due_reminders(
                 taken_over=delivery.reminded_at if delivery.reminder_status == "sending" else None,
                 round_id=delivery.round_id,
             )
-            for delivery, user_id, tz in candidates
+            for delivery, user_id, *calendar in candidates
             if week_pseudonym(key, delivery.round.week, user_id) not in answered[delivery.round_id]
-            and _reminder_due(behaviour.schedule, tz, at, force=force)
+            # Only on a workday of their own calendar, in working hours; force ignores both.
+            and (force or may_send_now(calendars.cohort(*calendar), behaviour.schedule, behaviour.schedule.pulse_time, at))
         ]
-        rounds = {d.round_id: d.round for d, _, _ in candidates}
+        rounds = {d.round_id: d.round for d, *_ in candidates}
         views = {round_id: blank_view(pulse_round) for round_id, pulse_round in rounds.items()}
     return due, views
 
@@ -674,5 +675,10 @@ def week_status(
         if pulse_round is not None and delivery is not None and delivery.status == "sent":
             view = _view(session, key, pulse_round, week_pseudonym(key, pulse_round.week, user_id), at)
             return WeekStatus(enrolled=True, week=str(week), paused_until=paused, pulse=view, sent=True, tz=person.tz)
-        expected = local_instant(person.tz, week.day(behaviour.schedule.pulse_day), behaviour.schedule.pulse_time)
+        # The pulse day, or the person's next workday of the week when that day is off for them.
+        calendar = CalendarRules.of(behaviour).calendar(person.team.path, person.workdays, person.country)
+        day = calendar.first_workday(week, behaviour.schedule.pulse_day)
+        if day is None:
+            return WeekStatus(enrolled=True, week=str(week), paused_until=paused, tz=person.tz, days_off=True)
+        expected = local_instant(person.tz, day, behaviour.schedule.pulse_time)
         return WeekStatus(enrolled=True, week=str(week), paused_until=paused, expected_at=expected, tz=person.tz)

@@ -48,4 +48,5 @@ class WeekStatus:
     pulse: PulseView | None = None
     sent: bool = False
     expected_at: dt.datetime | None = None  # local time the pulse is due, when not yet sent
+    days_off: bool = False  # the rest of the week is days off for them: no pulse this week
     tz: str = "UTC"

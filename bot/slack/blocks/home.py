@@ -69,6 +69,8 @@ def _pulse_line(status: WeekStatus) -> str:
         return f":double_vertical_bar: Your pulse is paused through {status.paused_until:%a %d %b}."
     pulse = status.pulse
     if pulse is None:
+        if status.days_off:
+            return ":palm_tree: No pulse for you this week: the rest of your week is days off."
         if status.expected_at is not None:
             return f":hourglass_flowing_sand: Your pulse arrives {slack_date(status.expected_at)}."
         return ":hourglass_flowing_sand: Your pulse has not been sent yet."

@@ -27,6 +27,7 @@ def my_data_parts(data: MyData) -> list[Part]:
         paused = "until you resume" if data.paused_until == PAUSED_UNTIL_RESUMED else f"through {data.paused_until:%d %b %Y}"
     profile = [
         f"Team {escape(data.team or '–')} · level {escape(data.level or '–')} · time zone {escape(data.time_zone or '–')} · "
+        f"workdays {escape(data.workdays or '–')} · country {escape(data.country or '–')} · "
         f"council {'yes' if data.council else 'no'} · paused {paused}",
         f"Pulses sent: {len(data.pulses_sent)} · explainers sent: {data.explainers_sent} · explainer ratings: "
         f"{data.feedback_given} · questions asked with your name: {data.named_questions}",
