@@ -160,15 +160,16 @@ def roster_import(file: Path, dry_run: bool) -> None:
     settings = _settings()
     behaviour = settings.behaviour
     try:
-        result = import_roster_file(
-            _database(settings),
-            file,
-            _directory(settings),
-            away=behaviour.away_status,
-            dry_run=dry_run,
-            groups_win=behaviour.roster.groups_win,
-            pulse_day=behaviour.schedule.pulse_day,
-        )
+        with _progress_on_terminal():
+            result = import_roster_file(
+                _database(settings),
+                file,
+                _directory(settings),
+                away=behaviour.away_status,
+                dry_run=dry_run,
+                groups_win=behaviour.roster.groups_win,
+                pulse_day=behaviour.schedule.pulse_day,
+            )
     except RosterInvalid as error:
         for problem in error.problems:
             click.echo(problem, err=True)
@@ -187,9 +188,10 @@ def roster_sync(dry_run: bool) -> None:
     settings = _settings()
     directory = _directory(settings)
     try:
-        result = sync_from_slack(
-            _database(settings), directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
-        )
+        with _progress_on_terminal():
+            result = sync_from_slack(
+                _database(settings), directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
+            )
     except MappingRefused as error:
         for problem in error.problems:
             click.echo(problem, err=True)

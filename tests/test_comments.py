@@ -183,9 +183,17 @@ def test_a_thread_cut_short_by_slack_is_finished_by_the_next_run_without_repeats
     # Seven long comments, twice as long once escaped: more than one reply holds, so two messages.
     long = {user: f"{user} says: " + "R&D " * 240 for user in EVERYONE}
     week_with(app, EVERYONE, long)
-    # Posts so far are the DMs; the digest is the next, the first comment message the one after.
+    # Once the first comment message is out, Slack refuses the next post (the second one).
     posted_so_far = sum(len(messages) for messages in slack.messages.values())
-    slack.when_processed("chat.postMessage", posted_so_far + 2, lambda: slack.fail("chat.postMessage", error="internal_error"))
+    refused = []
+
+    def refuse_after_the_first_comment_message() -> None:
+        if not refused and comment_replies(slack):
+            refused.append(True)
+            slack.fail("chat.postMessage", error="internal_error")
+
+    for nth in range(posted_so_far + 1, posted_so_far + 60):
+        slack.when_processed("chat.postMessage", nth, refuse_after_the_first_comment_message)
     assert digest_job(app) == f"digest {WEEK}: posted"
     first = comment_replies(slack)
     assert len(first) == 2  # the second was refused

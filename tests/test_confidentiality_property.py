@@ -641,6 +641,7 @@ def chart_stub(
     title: str,
     asked: Mapping[str, Sequence[bool]] | None = None,
     go_lives: Sequence[tuple[str, str]] = (),
+    questions: Mapping[str, tuple[str, str]] | None = None,
 ) -> bytes:
     """The chart's data instead of its PNG: the series are compared, matplotlib is not timed."""
     flags = sorted((k, list(v)) for k, v in (asked or {}).items())

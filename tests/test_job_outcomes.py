@@ -22,7 +22,7 @@ from bot.db import Database
 from bot.explainers import service as explainers
 from bot.models import DigestPost, ExplainerQuestion
 from bot.settings import Settings
-from bot.slack.app import Services, make_services
+from bot.slack.services import Services, make_services
 from tests import factories
 from tests.conftest import BOT_TOKEN, PSEUDONYM_KEY
 from tests.slack_server import FakeSlack
@@ -136,8 +136,15 @@ def test_reminders_and_explainers_with_nobody_due_exit_0(jobs: Jobs, db: Databas
 # ---------------------------------------------------------------- the council channel
 
 
+@pytest.fixture
+def pulse_went_out(jobs: Jobs, db: Database) -> None:
+    """W48's pulse reached someone, so the week has a digest to post."""
+    factories.person(db, "UANNA", tz="Europe/Berlin")
+    assert jobs("2026-11-24 09:30", "pulse")[0] == 0
+
+
 def test_a_digest_the_bot_cannot_post_exits_1_with_the_invite_that_fixes_it(
-    jobs: Jobs, db: Database, slack: FakeSlack
+    jobs: Jobs, db: Database, slack: FakeSlack, pulse_went_out: None
 ) -> None:
     slack.add_channel("CCOUNCIL", "ai-council", member=False)
 
@@ -160,7 +167,7 @@ def test_a_digest_the_bot_cannot_post_exits_1_with_the_invite_that_fixes_it(
 
 
 def test_a_private_council_channel_the_bot_is_not_in_is_named_with_both_fixes(
-    jobs: Jobs, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    jobs: Jobs, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, pulse_went_out: None
 ) -> None:
     monkeypatch.setenv("PULSE_COUNCIL_CHANNEL", "GSECRET")
     slack.add_channel("GSECRET", "council", private=True, member=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.progress import report as report_progress
 from bot.calendars.days import check_country, check_reaches, parse_workdays, workdays_text
 from bot.db import Database
 from bot.errors import NotEnrolled, RosterError
@@ -159,6 +160,8 @@ def _resolve(rows: list[RosterRow], directory: Directory, source: str) -> list[t
         by_id[known.user_id] = known
         if known.email:
             by_email[known.email.lower()] = known
+        if len(by_id) % 200 == 0:  # a page of users.list
+            report_progress("Slack users read", len(by_id))
     resolved: list[tuple[RosterRow, SlackUser]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}

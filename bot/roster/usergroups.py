@@ -33,6 +33,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.progress import report as report_progress
 from bot.db import Database
 from bot.errors import RosterError
 from bot.models import Manager, Person, Team
@@ -223,7 +224,12 @@ def read_levels(decision: Decision, mapping: RosterSettings, groups: GroupDirect
     """Each placed person's level from their profile field (None: no field configured)."""
     if mapping.level_field is None:
         return None
-    return {user_id: groups.profile_field(user_id, mapping.level_field) for user_id in sorted(decision.placed)}
+    placed = sorted(decision.placed)
+    levels: dict[str, str | None] = {}
+    for user_id in placed:  # one profile read each, at Slack's pace: most of an hour for thousands
+        levels[user_id] = groups.profile_field(user_id, mapping.level_field)
+        report_progress("profiles read for levels", len(levels), len(placed))
+    return levels
 
 
 # ---------------------------------------------------------------- what changed

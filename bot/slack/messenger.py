@@ -284,6 +284,8 @@ class SlackMessenger:
                 return MessageRef(channel=response["channel"], ts=response["ts"])
             except SlackApiError as error:
                 code = str(error.response.get("error", "unknown_error"))
+                if code in CHANNEL_ERRORS and channel.startswith(CHANNEL_PREFIXES):
+                    raise ChannelUnavailable(code, channel=channel, name=self.channel_name(channel)) from None
                 if error.response.status_code < 500 and code not in LATE_ERRORS:
                     raise DeliveryFailed(code, permanent=code in PERMANENT_ERRORS) from None
                 reason = code
