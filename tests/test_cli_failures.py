@@ -239,7 +239,7 @@ def test_a_token_slack_does_not_know_is_said_with_the_fix(
     ("command", "named"),
     [
         (("serve",), "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and PULSE_PSEUDONYM_KEY are not set; they are required for pulse serve"),
-        (("socket",), "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN and PULSE_PSEUDONYM_KEY are not set; they are required for pulse socket"),
+        (("socket",), "SLACK_BOT_TOKEN, SLACK_APP_TOKEN and PULSE_PSEUDONYM_KEY are not set; they are required for pulse socket (Socket Mode)"),
         (("clock",), "SLACK_BOT_TOKEN and PULSE_PSEUDONYM_KEY are not set; they are required for pulse clock"),
         (("jobs", "run", "pulse"), "SLACK_BOT_TOKEN and PULSE_PSEUDONYM_KEY are not set; they are required for pulse jobs run pulse"),
         (("jobs", "run", "digest"), "SLACK_BOT_TOKEN, PULSE_PSEUDONYM_KEY and PULSE_COUNCIL_CHANNEL are not set; they are required for pulse jobs run digest"),

@@ -7,11 +7,42 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Final
 
-from bot.reports.questions import QuestionLine
+YES_LABELS: Final = frozenset({"yes", "ja", "oui", "sí", "si", "はい"})
 
 DECISIONS = ("continue", "pause", "review")
 DECISION_LABELS = {"continue": "Continue", "pause": "Pause", "review": "Review next week"}
+
+
+@dataclass(frozen=True)
+class OptionShare:
+    label: str
+    share: float
+
+
+@dataclass(frozen=True)
+class QuestionLine:
+    """One question's latest released figure for a group within the window, or why there is none."""
+
+    key: str
+    text: str
+    kind: str
+    week: str | None  # the week the figure comes from; None when no week of the window has one
+    current: bool  # the figure is the reported week's own
+    people: int | None = None  # answerers behind the figure
+    mean: float | None = None  # scale: mean score; hours: mean hours
+    favourable: float | None = None  # scale: share at or above its favourable mark
+    options: tuple[OptionShare, ...] = ()  # choice: each option's share, in the question's order
+    rate: tuple[str, float] | None = None  # (name, share) of the question's rate mark, e.g. often/always
+    asked: bool = False  # asked in some week of the window (a None figure then had too few answers)
+
+    @property
+    def yes_share(self) -> float | None:
+        """A yes/no question's share answering yes."""
+        if self.kind != "choice" or len(self.options) != 2 or self.options[1].label.strip().lower() not in YES_LABELS:
+            return None
+        return self.options[1].share
 
 
 @dataclass(frozen=True)
