@@ -308,7 +308,8 @@ def test_every_question_of_the_week_is_reported_by_its_kind_and_open_questions_l
     # The week's explainer questions are listed, each with a link once it is in the channel.
     assert "Open questions from explainers: 2, listed in the thread" in text
     assert "Who checks the &lt;drafts&gt;? · <https://slack.com/archives/CCOUNCIL/p1764000000000100|see the question>" in text
-    assert "And the rest? · goes out in the next daily batch" in text
+    # One not in the channel yet (an anonymous one may be held back): nothing of it is shown.
+    assert "And the rest?" not in text and "• 1 more waits to be posted (shown once in the channel)" in text
     for call in slack.calls_to("chat.postMessage"):
         assert_valid_message(call.params["text"], call.params["blocks"])
 

@@ -274,6 +274,11 @@ def _open_questions(db: Database, library: Library, week: IsoWeek) -> tuple[Open
     found = []
     for key, text, channel, ts in rows:
         explainer = library.get(key)
-        link = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}" if channel and ts else None
-        found.append(OpenQuestion(explainer.title if explainer is not None else key, text, link))
+        title = explainer.title if explainer is not None else key
+        if channel and ts:
+            found.append(OpenQuestion(title, text, f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"))
+        else:
+            # Not in the channel yet: an anonymous one waits until enough people hold its
+            # explainer, and nothing of it is shown before; only that a question waits.
+            found.append(OpenQuestion("", "", None))
     return tuple(found)

@@ -99,11 +99,12 @@ class LevelLine:
 
 @dataclass(frozen=True)
 class OpenQuestion:
-    """A question an explainer raised this week, as the council was shown it."""
+    """A question an explainer raised this week, as the council was shown it in the channel; one
+    not posted yet (an anonymous one waiting for enough recipients) carries nothing but that."""
 
     explainer: str
     text: str
-    link: str | None  # the question's message in the council channel, once posted
+    link: str | None  # the question's message in the council channel; None: not posted yet
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ def render_digest(digest: Digest) -> str:
         lines += ["", "Explainers (reach · helpful):"]
         lines += [f"  {e.title}: {e.reached} · {percent(e.helpful_share)}" for e in digest.explainers]
     lines += ["", f"Open questions from explainers: {len(digest.open_questions) or 'none'}"]
-    lines += [f"  {q.explainer}: {q.text}" + (f" ({q.link})" if q.link else " (not posted yet)") for q in digest.open_questions]
+    lines += [f"  {q.explainer}: {q.text} ({q.link})" for q in digest.open_questions if q.link]
+    waiting = sum(1 for q in digest.open_questions if not q.link)
+    if waiting:
+        lines.append(f"  {waiting} more waiting to be posted")
     lines += [f"No figure covers fewer than {digest.min_group_size} people, nor lets one be worked out.", *digest.notes]
     return "\n".join(lines)

@@ -217,10 +217,10 @@ def _questions(digest: Digest) -> Part | None:
 def _open_questions(digest: Digest) -> Part | None:
     if not digest.open_questions:
         return None
-    lines = [
-        f"• _{escape(q.explainer)}_: {escape(q.text)}" + (f" · <{q.link}|see the question>" if q.link else " · goes out in the next daily batch")
-        for q in digest.open_questions
-    ]
+    lines = [f"• _{escape(q.explainer)}_: {escape(q.text)} · <{q.link}|see the question>" for q in digest.open_questions if q.link]
+    waiting = sum(1 for q in digest.open_questions if not q.link)
+    if waiting:
+        lines.append(f"• {waiting} more {'waits' if waiting == 1 else 'wait'} to be posted (shown once in the channel)")
     return Part.of_lines("open_questions", "*Open questions from explainers* this week", lines, noun="questions")
 
 
