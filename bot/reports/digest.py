@@ -26,10 +26,10 @@ from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, LevelLine
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, Group
 from bot.rollouts.decisions import latest_decisions
 from bot.rollouts.service import list_rollouts, pause_signal, time_to_competency, weeks_since_go_live
-from bot.settings import Behaviour
+from bot.settings import Behaviour, Question
 from bot.surveys.bank import questions_for_week
-from bot.surveys.service import asked_by_week, questions_by_week
-from bot.reports.questions import QuestionLine, question_lines, window_questions
+from bot.surveys.service import questions_by_week
+from bot.reports.questions import question_lines, window_questions
 from bot.weeks import IsoWeek, round_closes_at
 
 CHART_WEEKS = 12
@@ -49,6 +49,9 @@ def build_digest(
     if not current.released:
         return _open_week(db, key, week, min_size, at), None
     org = Group.organisation()
+    # What each week of the window asked, read once: the questions' lines and the chart both use it.
+    asked = questions_by_week(db, [w.week for w in history])
+    bank_questions = window_questions([*behaviour.questions.core, *behaviour.questions.rotating], asked)
     series = {k: [readings.mean(w, k, org) for w in history] for k in (*SCORE_KEYS, "time_saved", "upkeep")}
     taking_part = readings.participation(current, org)
     before = readings.participation(previous, org)
@@ -76,41 +79,39 @@ def build_digest(
         rollouts=tuple(_rollouts(db, behaviour, week, history)),
         explainers=tuple(_explainers(db, library, week, min_size)),
         open_questions=_open_questions(db, library, week),
-        questions=tuple(_questions(db, behaviour, history, org)),
+        questions=tuple(question_lines(bank_questions, history, asked, org)),
         suppressed=not scores,
         notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
     )
-    chart = None if digest.suppressed else _chart(db, behaviour, week, history, series)
+    chart = None if digest.suppressed else _chart(db, behaviour, week, history, series, asked, bank_questions)
     return digest, chart
 
 
-def _questions(db: Database, behaviour: Behaviour, history: Sequence[WeekRelease], group: Group) -> list[QuestionLine]:
-    """Every closed question of the bank (and any the window asked that it no longer has)."""
-    asked = questions_by_week(db, [w.week for w in history])
-    bank = [*behaviour.questions.core, *behaviour.questions.rotating]
-    return question_lines(window_questions(bank, asked), history, asked, group)
-
-
 def _chart(
-    db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequence[WeekRelease], series: Mapping[str, Sequence[float | None]]
+    db: Database,
+    behaviour: Behaviour,
+    week: IsoWeek,
+    history: Sequence[WeekRelease],
+    series: Mapping[str, Sequence[float | None]],
+    asked: Mapping[str, Sequence[Question]],
+    questions: Sequence[Question],
 ) -> bytes:
     """The trend chart, saying which gaps were not asked and where rollouts went live; a bank's own
     scale and hours questions are drawn beside the usual scores."""
     labels = [w.week for w in history]
     org = Group.organisation()
-    history_questions = questions_by_week(db, labels)
     own = {
         q.key: (q.key.replace("_", " ").capitalize(), q.kind)
-        for q in window_questions([*behaviour.questions.core, *behaviour.questions.rotating], history_questions)
+        for q in questions
         if q.kind in ("scale", "hours") and q.key not in series
     }
     series = {**series, **{key: [readings.mean(w, key, org) for w in history] for key in own}}
     drawn = _chart_series(series)
-    asked_in = asked_by_week(db, labels)
-    asked = {key: [key in asked_in[w] for w in labels] for key in drawn}
+    asked_keys = {w: {q.key for q in asked.get(w, ())} for w in labels}
+    flags = {key: [key in asked_keys[w] for w in labels] for key in drawn}
     rollouts = list_rollouts(db, at=round_closes_at(week), window_days=behaviour.rollouts.window_days)
     go_lives = [(str(IsoWeek.of(r.go_live)), r.name) for r in rollouts if str(IsoWeek.of(r.go_live)) in labels]
-    return trend_chart(labels, drawn, title=f"Trends to {week}", asked=asked, go_lives=go_lives, questions=own)
+    return trend_chart(labels, drawn, title=f"Trends to {week}", asked=flags, go_lives=go_lives, questions=own)
 
 
 def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.datetime | None) -> Digest:

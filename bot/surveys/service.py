@@ -605,11 +605,6 @@ def questions_by_week(db: Database, weeks: Sequence[str]) -> dict[str, list[Ques
     return {week: found.get(week, []) for week in weeks}
 
 
-def asked_by_week(db: Database, weeks: Sequence[str]) -> dict[str, frozenset[str]]:
-    """The question keys each week's round asked."""
-    return {week: frozenset(q.key for q in questions) for week, questions in questions_by_week(db, weeks).items()}
-
-
 def delivery_message(db: Database, user_id: str, round_id: int) -> MessageRef | None:
     """Where the person's pulse message for the round is, to update it after a modal."""
     with db.session() as session:
