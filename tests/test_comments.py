@@ -259,9 +259,9 @@ def test_many_comments_take_as_many_messages_as_the_limits_need() -> None:
     messages = comment_messages(WEEK, comments)
     assert len(messages) > 2
     shown = []
-    for number, (text, blocks) in enumerate(messages, start=1):
-        assert_valid_message(text, blocks)
-        assert text == f"Pulse comments for {WEEK} · message {number} of {len(messages)}"
+    for number, (fallback, blocks) in enumerate(messages, start=1):
+        assert_valid_message(fallback, blocks)
+        assert fallback == f"Pulse comments for {WEEK} · message {number} of {len(messages)}"
         shown += [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert shown == comments
     assert comment_messages(WEEK, comments) == messages  # the same split every time

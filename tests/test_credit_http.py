@@ -213,3 +213,47 @@ def test_a_report_too_long_for_one_section_once_escaped_goes_on_in_the_next() ->
     assert len(sections) == 5  # the heading, then each report over two sections
     joined = "".join(sections).replace("*<@U001>* (continued)\n", "")
     assert joined.count(" · " + "&amp;" * 100 + " · " + "&amp;" * 500) == 2  # split, nothing lost
+
+
+# ---------------------------------------------------------------- a summary that fills a whole reply
+
+
+FILLING_TEAMS = 379  # with Legal itself, a summary of exactly five messages
+
+
+def every_reply(app: RunningApp, user_id: str, text: str) -> list[list[dict[str, Any]]]:
+    """Each reply of a summary (the messages one response_url took), following its buttons to the end."""
+    batches = [summary_replies(app, user_id, text)]
+    while more := [b for b in batches[-1][-1]["blocks"] if b["type"] == "actions"]:
+        (button,) = more[0]["elements"]
+        app.slack.reset_calls()
+        with freeze_time(LATER):
+            assert app.requests.block_action(user_id, button["action_id"], button["value"], channel_id="C0001", message_ts="1.0").status == 200
+            app.settle()
+        batches.append([call.params for call in app.slack.calls_to("response_url")])
+    return batches
+
+
+def test_credit_after_a_summary_that_fills_five_messages_comes_with_the_next_teams_not_as_a_sixth(
+    app: RunningApp, db: Database
+) -> None:
+    with db.session() as session:
+        legal = session.scalars(select(Team.id).where(Team.path == "Legal")).one()
+        manager = session.scalars(select(Person.id).where(Person.slack_user_id == "ULEGA0")).one()
+        desks = [Team(path=f"Legal/Desk {n:03d}", name=f"Desk {n:03d}", parent_id=legal) for n in range(FILLING_TEAMS)]
+        session.add_all(desks)
+        session.flush()
+        session.add_all(Manager(person_id=manager, team_id=desk.id) for desk in desks)
+    (alone,) = every_reply(app, "ULEGA0", "summary 1w")
+    assert len(alone) == 5  # nothing shared yet: the summary alone fills the reply
+
+    log_by_form(app, "ULEGA1", category="exceptions", duration="1h", note="contract exceptions", share=True)
+    batches = every_reply(app, "ULEGA0", "summary 1w")
+    assert [len(batch) for batch in batches] == [4, 2]  # the next teams, then what was shared
+    first, second = ("\n".join(json.dumps(m["blocks"], ensure_ascii=False) for m in batch) for batch in batches)
+    assert "the reports shared with you follow when you ask" in first
+    assert "contract exceptions" not in first and second.count("contract exceptions") == 1
+    everything = first + second
+    for n in range(FILLING_TEAMS):
+        assert everything.count(f"*Legal/Desk {n:03d}*") == 1
+    assert "Hidden AI work shared with you" in json.dumps(batches[1][-1]["blocks"])

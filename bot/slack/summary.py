@@ -32,16 +32,19 @@ def _continues(messages: list[Reply]) -> bool:
 def register(app: App, services: Services) -> None:
     def reply(respond: Respond, user_id: str, team: str | None, weeks: int, start: Position) -> None:
         summaries = team_summaries(services.db, services.behaviour, services.key, user_id, team, weeks)
-        messages = summary_replies(summaries, team=team, weeks=weeks, min_group=services.min_group, start=start)
-        send(respond, messages)
-        if _continues(messages):
-            return  # the reports shared with the caller follow the summary's last page
         # A manager also sees, by name, the hidden work their people shared with them for credit
-        # (nothing more when nobody did), in what is left of the reply's five messages.
+        # (nothing more when nobody did), after the summary's last page, in what is left of the
+        # reply's five messages: a summary that would fill all five keeps one for it.
         credit = credit_for_manager(services.db, user_id, team, weeks)
-        if credit is not None and credit.people:
-            for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages)):
-                respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
+        shared = credit is not None and bool(credit.people)
+        messages = summary_replies(
+            summaries, team=team, weeks=weeks, min_group=services.min_group, start=start, credit_follows=shared
+        )
+        send(respond, messages)
+        if credit is None or not shared or _continues(messages):
+            return  # the reports shared with the caller follow the summary's last page
+        for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages)):
+            respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
 
     @services.commands.handles(Summary)
     def summary_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:

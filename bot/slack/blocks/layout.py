@@ -259,17 +259,20 @@ def replies(
     footer: list[Block],
     follow_up: Callable[[Position], list[Block]],
     text: Callable[[int, int], str],
+    messages: int = RESPONSE_URL_USES,
 ) -> list[Reply]:
-    """`parts` from `start` on as the messages of one reply: at most the five a response_url
-    takes. When more are needed, the fifth ends with `follow_up(position)`, a note and a button
-    whose click continues from that position with a reply of its own.
+    """`parts` from `start` on as the messages of one reply: at most `messages`, the five a
+    response_url takes unless the caller keeps some for what follows. When more are needed, the
+    last ends with `follow_up(position)`, a note and a button whose click continues from that
+    position with a reply of its own.
 
     `heading(pages)` opens the first message (`pages`: how many messages all of it needs from
     `start`), `footer` closes the last, `text(number, count)` is each message's fallback text.
     """
     pages = paginate(parts, room=REPLY_ROOM, start=start)
-    shown = pages[:RESPONSE_URL_USES] or [Page([], start, start)]
-    rest = pages[RESPONSE_URL_USES].start if len(pages) > RESPONSE_URL_USES else None
+    messages = max(1, min(messages, RESPONSE_URL_USES))
+    shown = pages[:messages] or [Page([], start, start)]
+    rest = pages[messages].start if len(pages) > messages else None
     result = []
     for number, page in enumerate(shown, start=1):
         blocks = [*(heading(len(pages)) if number == 1 else []), *page.blocks]

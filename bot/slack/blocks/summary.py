@@ -24,7 +24,7 @@ from bot.reports.questions import figure_text
 from bot.reports.summary import GroupSummary, SummaryWeek
 from bot.reports.text import hours, percent
 from bot.slack.blocks.common import escape
-from bot.slack.blocks.layout import Part, Position, Reply, replies
+from bot.slack.blocks.layout import RESPONSE_URL_USES, Part, Position, Reply, replies
 from bot.slack.ids import Action
 from bot.slack.inputs import SUMMARY_MAX_WEEKS
 
@@ -75,7 +75,11 @@ def summary_replies(
     weeks: int,
     min_group: int,
     start: Position = Position(),
+    credit_follows: bool = False,
 ) -> list[Reply]:
+    """The summary from `start` on, in the five messages one reply takes (four when the reports
+    shared with the caller follow its last page), the last with a button for the rest when they
+    do not hold it all."""
     parts = summary_parts(summaries)
     teams = sum(1 for part in parts if part.key == TEAM_PART)
     named = "1 team" if teams == 1 else f"{teams} teams"
@@ -91,7 +95,8 @@ def summary_replies(
         shown = sum(1 for part in parts[: rest.part] if part.key == TEAM_PART)
         note = (
             f"{shown} of {named} shown so far. Slack takes at most five messages in one reply, so the rest "
-            "follow when you ask."
+            + ("and the reports shared with you " if credit_follows else "")
+            + "follow when you ask."
         )
         button = ButtonElement(text="Show the next teams", action_id=Action.SUMMARY_MORE, value=more_value(weeks, rest, team))
         return [SectionBlock(text=MarkdownTextObject(text=note)), ActionsBlock(elements=[button])]
@@ -104,6 +109,7 @@ def summary_replies(
         footer=footer,
         follow_up=follow_up,
         text=lambda number, count: f"Team summary, last {weeks} weeks: {named}" + (f" ({number} of {count})" if count > 1 else ""),
+        messages=RESPONSE_URL_USES - 1 if credit_follows else RESPONSE_URL_USES,
     )
 
 
