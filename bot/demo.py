@@ -9,9 +9,11 @@ reaches.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import random
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +210,9 @@ def _prepare(folder: Path, out: io.TextIOBase | None) -> Path:
 def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -> list[WeekOverview]:
     """Build the organisation, run WEEKS weekly rounds ending this week, and print the overview."""
     database_file = _prepare(folder, out)
+    # The chart's library loads while the weeks are run: it is the slowest import of all.
+    charting = threading.Thread(target=importlib.import_module, args=("bot.reports.chart",), daemon=True)
+    charting.start()
     chart_file = folder / "pulse-trends.png"
     db = Database(f"sqlite:///{database_file}")
     try:
@@ -257,6 +262,7 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
         assert overview is not None
         overviews.append(overview)
     _print(out, len(users), weeks, overviews, messenger, behaviour, database_file)
+    charting.join()
     digest, chart = build_digest(db, behaviour, library, weeks[-1], key, at=released_at)
     print("\n" + render_digest(digest), file=out)
     if chart is not None:

@@ -18,10 +18,10 @@ from bot.reports.chart import (
     SIZE_PX,
     as_gapped,
     build_figure,
-    sparkline,
     trend_chart,
     week_labels,
 )
+from bot.reports.text import sparkline
 from bot.settings import Settings
 from bot.slack.app import make_services
 from bot.slack.messenger import CHART_FILENAME, SlackMessenger

@@ -1,4 +1,4 @@
-"""The council digest's trend chart (a PNG) and text sparklines.
+"""The council digest's trend chart (a PNG); the text sparklines are in bot.reports.text.
 
 The chart is drawn on matplotlib's Agg canvas directly, never through pyplot: servers have no
 display, and pyplot's global figure registry is not safe in the scheduler's threads.
@@ -58,8 +58,6 @@ _STYLES = {"net": "--", "rework": ":"}
 # Which way is good news, shown in each series' label.
 LOWER_IS_BETTER = frozenset({"upkeep", "rework"})
 TOO_FEW = "× asked, too few answers to show"
-
-SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -177,21 +175,6 @@ def week_labels(weeks: Sequence[str]) -> list[str]:
         labels.append(f"W{number}" if year == last_year else f"W{number}\n{year}")
         last_year = year
     return labels
-
-
-def sparkline(values: Sequence[float | None], *, lo: float = 1.0, hi: float = 5.0) -> str:
-    """One block character per value between lo and hi (clamped); a space where there is none."""
-    if hi <= lo:
-        raise ValueError(f"sparkline needs lo < hi, got lo={lo} hi={hi}")
-    top = len(SPARK_BARS) - 1
-    chars = []
-    for value in values:
-        if value is None or math.isnan(value):
-            chars.append(" ")
-            continue
-        share = min(max((value - lo) / (hi - lo), 0.0), 1.0)
-        chars.append(SPARK_BARS[int(share * top + 0.5)])  # half up, not to even
-    return "".join(chars)
 
 
 def _check(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]], extra: Mapping[str, tuple[str, str]]) -> None:

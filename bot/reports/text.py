@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from bot.reports.chart import sparkline
+import math
+from collections.abc import Sequence
+
 from bot.reports.digest_model import DECISION_LABELS, Digest, LevelLine, RolloutLine, ScoreLine
 from bot.reports.questions import QuestionLine, figure_text
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
 def percent(share: float | None) -> str:
@@ -89,3 +93,18 @@ def level_line(level: LevelLine) -> str:
 
 def question_text(line: QuestionLine) -> str:
     return f"{line.text} — {figure_text(line)}"
+
+
+def sparkline(values: Sequence[float | None], *, lo: float = 1.0, hi: float = 5.0) -> str:
+    """One block character per value between lo and hi (clamped); a space where there is none."""
+    if hi <= lo:
+        raise ValueError(f"sparkline needs lo < hi, got lo={lo} hi={hi}")
+    top = len(SPARK_BARS) - 1
+    chars = []
+    for value in values:
+        if value is None or math.isnan(value):
+            chars.append(" ")
+            continue
+        share = min(max((value - lo) / (hi - lo), 0.0), 1.0)
+        chars.append(SPARK_BARS[int(share * top + 0.5)])  # half up, not to even
+    return "".join(chars)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.progress import report as report_progress
 from bot.calendars.days import check_country, check_reaches, parse_workdays, workdays_text
@@ -360,7 +360,8 @@ def apply_slack_user(db: Database, user: SlackUser, *, away: AwayStatus, at: dt.
 
 def enrolled_person(session: Session, user_id: str) -> Person:
     """The active person behind a Slack user id: every feature's one rule for who may take part."""
-    person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
+    # The team comes with the person: the week's roster snapshot records its path.
+    person = session.scalar(select(Person).options(joinedload(Person.team)).where(Person.slack_user_id == user_id))
     if person is None or not person.active:
         raise NotEnrolled("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster.")
     return person

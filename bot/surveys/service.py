@@ -426,11 +426,14 @@ def _sealed(key: bytes, week: str, who: str, answered: Answered) -> bytes:
 
 def _view(session: Session, key: bytes, pulse_round: PulseRound, who: str, at: dt.datetime) -> PulseView:
     sealed = session.scalar(select(Response.sealed).where(Response.round_id == pulse_round.id, Response.pseudonym == who))
+    if sealed is None:
+        return PulseView(**{**blank_view(pulse_round).__dict__, "closed": pulse_round.closes_at <= at})
+    return _answered_view(pulse_round, opened(key, pulse_round.week, who, sealed), at)
+
+
+def _answered_view(pulse_round: PulseRound, answered: Answered, at: dt.datetime) -> PulseView:
     base = blank_view(pulse_round)
     closed = pulse_round.closes_at <= at
-    if sealed is None:
-        return PulseView(**{**base.__dict__, "closed": closed})
-    answered = opened(key, pulse_round.week, who, sealed)
     chosen: dict[str, int] = {}
     for question in base.questions:
         value = answered.answers.get(question.key)
@@ -451,8 +454,9 @@ def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
 
 def _change(
     session: Session, key: bytes, pulse_round: PulseRound, person: Person, who: str, change: Callable[[Answered], None]
-) -> None:
-    """Apply `change` to the person's response, created once even when two clicks race.
+) -> Answered:
+    """Apply `change` to the person's response, created once even when two clicks race, and
+    return the response as it now stands.
 
     The insert comes first: on SQLite it takes the database's write lock, on PostgreSQL a racing
     insert waits for it, and the row is then read locked (FOR UPDATE), so two clicks of one person
@@ -472,6 +476,7 @@ def _change(
     answered = opened(key, pulse_round.week, who, row.sealed)
     change(answered)
     session.execute(update(Response).where(Response.id == row.id).values(sealed=_sealed(key, pulse_round.week, who, answered)))
+    return answered
 
 
 def record_answer(
@@ -518,8 +523,7 @@ def record_answers(
             answered.answers.update(values)
             answered.skipped = False
 
-        _change(session, key, pulse_round, person, who, answer)
-        return _view(session, key, pulse_round, who, at)
+        return _answered_view(pulse_round, _change(session, key, pulse_round, person, who, answer), at)
 
 
 def record_comment(
@@ -563,8 +567,7 @@ def skip_week(db: Database, key: bytes, user_id: str, round_id: int, *, at: dt.d
         def skip(answered: Answered) -> None:
             answered.answers, answered.comment, answered.skipped = {}, None, True
 
-        _change(session, key, pulse_round, person, who, skip)
-        return _view(session, key, pulse_round, who, at)
+        return _answered_view(pulse_round, _change(session, key, pulse_round, person, who, skip), at)
 
 
 def answer_after_all(
