@@ -620,4 +620,6 @@ class ProgressFigure(Base):
 
 # OAuth mode's tables are slack_sdk's own; registered on the same metadata so migrations and the
 # schema comparison see every table.
-import bot.slack.installation_tables  # noqa: E402,F401
+from bot.slack.installation_tables import BOTS, INSTALLATIONS, OAUTH_STATES  # noqa: E402
+
+SLACK_TABLES = (INSTALLATIONS, BOTS, OAUTH_STATES)
