@@ -63,6 +63,13 @@ STATE_SECONDS = 600  # how long an install link stays good
 ROTATE_MINUTES = 120  # a rotating token is refreshed this long before it expires (Slack's last 12 hours)
 CACHE_SECONDS = 60  # how long a process reuses the token it read, before looking again
 
+# What a person is told when their request comes from where the app is not (or no longer) installed.
+NOT_INSTALLED_HERE = (
+    "Rollout Pulse is not installed where you are in Slack. Ask whoever runs Rollout Pulse to install it "
+    f"again at {INSTALL_PATH} (for the whole organisation on Enterprise Grid)."
+)
+
+
 class NotInstalled(PulseError):
     """OAuth mode, and no installation to act with."""
 
@@ -216,7 +223,12 @@ class Installations:
             logger=logger,
         )
         flow = _OneOwnerFlow(self, client=client, logger=logger, settings=settings)
-        return {"authorize": authorize, "installation_store": self.store, "oauth_flow": flow}
+        return {
+            "authorize": authorize,
+            "installation_store": self.store,
+            "oauth_flow": flow,
+            "user_facing_authorize_error_message": NOT_INSTALLED_HERE,
+        }
 
     def _installed(self, args: SuccessArgs) -> BoltResponse:
         self.forget()
