@@ -143,11 +143,10 @@ def roster() -> None:
 
 
 def _directory(settings: Settings, database):  # type: ignore[no-untyped-def]
-    from bot.slack.directory import SlackDirectory
-    from bot.slack.installations import acting_client
+    from bot.slack.installations import slack_directory
 
     settings.require(*REQUIRED["roster"], purpose="to look people up in Slack")
-    return SlackDirectory(acting_client(settings, database.engine))
+    return slack_directory(settings, database.engine)
 
 
 @roster.command("import")

@@ -84,14 +84,13 @@ def questions_job(context: JobContext, force: bool, week: IsoWeek | None) -> Job
 
 def roster_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.roster.daily import run_roster_job
-    from bot.slack.directory import SlackDirectory
-    from bot.slack.installations import acting_client
+    from bot.slack.installations import slack_directory
     from bot.slack.usergroups import SlackUserGroups
 
     settings = context.settings
     settings.require("slack_bot_token", purpose="to sync the roster with Slack")
-    client = acting_client(settings, context.db.engine)
-    return run_roster_job(context.db, SlackDirectory(client), SlackUserGroups(client), settings.behaviour, force=force)
+    directory = slack_directory(settings, context.db.engine)
+    return run_roster_job(context.db, directory, SlackUserGroups(directory.client), settings.behaviour, force=force)
 
 
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:

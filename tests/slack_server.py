@@ -621,6 +621,17 @@ def _auth_test(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+@_api("auth.teams.list")
+def _auth_teams_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """The workspaces the token reaches: every workspace of the people set up, for an org-wide token."""
+    caller = fake._caller
+    if caller is not None and caller.install.org_wide:
+        teams = sorted({user["team_id"] for user in fake.users.values()})
+    else:
+        teams = [caller.install.team_id if caller is not None else "T0001"]
+    return {"teams": [{"id": team, "name": team} for team in teams], "response_metadata": {"next_cursor": ""}}
+
+
 @_api("oauth.v2.access")
 def _oauth_v2_access(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     if fake.client_id is None or params.get("client_id") != fake.client_id:
@@ -804,7 +815,8 @@ def _users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
         raise SlackError("invalid_cursor")
     start = int(cursor)
     limit = int(params.get("limit") or 200)
-    everyone = [fake.user(uid) for uid in fake.users]
+    team_id = params.get("team_id")
+    everyone = [fake.user(uid) for uid in fake.users if team_id is None or fake.users[uid]["team_id"] == team_id]
     more = start + limit < len(everyone)
     return {"members": everyone[start : start + limit],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""}}

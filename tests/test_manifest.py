@@ -217,6 +217,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.replies": {"channels:history", "groups:history"},  # the digest's thread
     "conversations.info": {"channels:read", "groups:read"},  # is the bot in the council channel
     "auth.test": set(),
+    "auth.teams.list": set(),  # an org-wide install: the organisation's workspaces the app is added to
     # The roster from Slack user groups, and a level from a profile field.
     "usergroups.list": {"usergroups:read"},
     "usergroups.users.list": {"usergroups:read"},

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db import Database
-from bot.models import PulseRound, Response
+from bot.models import Person, PulseRound, Response
 from bot.settings import Settings
 from bot.slack.installation_tables import BOTS, INSTALLATIONS, OAUTH_STATES
 from bot.slack.installations import BOT_SCOPES
@@ -254,6 +255,34 @@ def test_a_workspace_install_reaches_only_its_own_people(app: RunningApp, db: Da
 
     assert run.sent == 1
     assert [m["channel"] for m in slack.messages["DANNA"]] == ["DANNA"] and slack.messages.get("DBEN", []) == []
+
+
+def test_the_roster_is_read_from_every_workspace_of_the_organisation(
+    app: RunningApp, db: Database, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path,
+) -> None:
+    install(app, slack)
+    (token,) = [row["bot_token"] for row in installations(db)]
+    slack.add_user("UANNA", email="anna@example.com", team_id="T0001")
+    slack.add_user("UBEN", email="ben@example.com", team_id="T0002")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email,team\nanna@example.com,Sales\nben@example.com,Sales/EMEA\n", encoding="utf-8")
+    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
+                        "SLACK_CLIENT_SECRET": CLIENT_SECRET}.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["roster", "import", str(roster)])
+
+    out, err = capsys.readouterr()
+    assert (exit_info.value.code, err) == (0, "")
+    assert out.startswith("Imported 2 people (2 new, 0 updated, 0 deactivated)")
+    listed = slack.calls_to("users.list")
+    assert sorted(call.params["team_id"] for call in listed) == ["T0001", "T0002"]  # one workspace at a time
+    assert {call.token for call in listed} == {token}
+    with db.session() as session:
+        assert sorted(session.scalars(select(Person.slack_user_id))) == ["UANNA", "UBEN"]
 
 
 # ---------------------------------------------------------------- uninstall, revocation, rotation

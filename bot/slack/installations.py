@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from bot.errors import PulseError
 from bot.settings import Settings
 from bot.slack.client import make_web_client, refusal, unreachable
+from bot.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +308,15 @@ def acting_client(settings: Settings, engine: Engine, installations: Installatio
         return make_web_client(settings.slack_bot_token, settings.slack_api_url)
     source = installations or Installations(settings, engine)
     return make_web_client(source.bot_token, settings.slack_api_url)
+
+
+def slack_directory(settings: Settings, engine: Engine) -> SlackDirectory:
+    """Slack's user directory as the install sees it: for an org-wide install, every workspace
+    of the organisation the app is added to."""
+    installations = installations_for(settings, engine)
+    client = acting_client(settings, engine, installations)
+    installed = installations.current() if installations is not None else None
+    return SlackDirectory(client, org_wide=bool(installed is not None and installed.is_enterprise_install))
 
 
 # -- app_uninstalled and tokens_revoked ------------------------------------------------------------
