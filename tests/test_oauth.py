@@ -30,6 +30,7 @@ from bot.slack.installation_tables import BOTS, INSTALLATIONS, OAUTH_STATES
 from bot.slack.installations import BOT_SCOPES
 from bot.surveys.service import run_pulse_job
 from tests import factories, stored
+from tests.blockkit import assert_valid_message, assert_valid_view
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, make_settings
 from tests.harness import RunningApp, running_app
 from tests.slack_requests import SignedSlack
@@ -179,6 +180,20 @@ def test_another_organisation_cannot_take_the_app_over(app: RunningApp, db: Data
     assert [row["enterprise_id"] for row in installations(db)] == ["E0ACME"]
 
 
+def test_token_mode_has_no_install_pages(settings: Settings, db: Database, slack: FakeSlack) -> None:
+    with running_app(settings, db, slack) as token_mode:
+        assert get(f"{token_mode.url}/slack/install").status == 404
+        assert get(f"{token_mode.url}/slack/oauth_redirect?code=x&state=y").status == 404
+    assert installations(db) == []
+
+
+def test_the_install_pages_answer_get_only(app: RunningApp) -> None:
+    request = urllib.request.Request(f"{app.url}/slack/install", data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405
+
+
 # ---------------------------------------------------------------- requests and jobs from every workspace
 
 
@@ -198,6 +213,7 @@ def test_events_and_commands_from_any_workspace_of_the_organisation_use_its_inst
 
     (published,) = slack.calls_to("views.publish")
     assert published.params["user_id"] == "UBEN" and published.token == token
+    assert_valid_view(published.params["view"])
     (reply,) = slack.calls_to("response_url")
     assert "Rollout Pulse" in reply.params["text"]
     assert {call.token for call in slack.calls if call.method == "auth.test"} == {token}
@@ -240,7 +256,10 @@ def test_two_workspaces_of_one_organisation_answer_one_pulse_round(
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(PulseRound)) == 1
         assert session.scalar(select(func.count(func.distinct(Response.round_id)))) == 1
-    assert all("1 of 6 answered" in str(dm(slack, user_id)["blocks"]) for user_id in ("UANNA", "UBEN"))
+    for user_id in ("UANNA", "UBEN"):
+        updated = dm(slack, user_id)
+        assert_valid_message(updated["text"], updated["blocks"])
+        assert "1 of 6 answered" in str(updated["blocks"])
 
 
 def test_a_workspace_install_reaches_only_its_own_people(app: RunningApp, db: Database, slack: FakeSlack) -> None:

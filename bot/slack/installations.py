@@ -262,21 +262,19 @@ _FAILURES = {
 
 
 def _install_failed(args: FailureArgs) -> BoltResponse:
-    if args.reason == "storage_error":
-        why = str(args.error) if isinstance(args.error, BoltError) else "The installation could not be saved."
-        if not isinstance(args.error, BoltError):
-            log.error("slack.install_failed reason=storage_error")
+    status = args.suggested_status_code
+    if isinstance(args.error, BoltError):  # _OneOwnerFlow: installed for someone else already
+        why, status = str(args.error), 403
+    elif args.reason == "storage_error":
+        why = "The installation could not be saved; whoever runs Rollout Pulse can see why with pulse check."
     else:
         why = _FAILURES.get(args.reason, f"Slack reported {args.reason!r}.")
-        log.info("slack.install_failed reason=%s", args.reason[:40])
+    log.info("slack.install_failed reason=%s", args.reason[:40])
     page = (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Rollout Pulse: not installed</title></head>"
         f"<body><h1>Rollout Pulse was not installed</h1><p>{html.escape(why)}</p>"
         f"<p><a href=\"{INSTALL_PATH}\">Start the install again</a>.</p></body></html>"
     )
-    status = args.suggested_status_code if args.reason != "storage_error" or isinstance(args.error, BoltError) else 500
-    if isinstance(args.error, BoltError):
-        status = 403
     return BoltResponse(
         status=status,
         body=page,
