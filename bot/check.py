@@ -20,6 +20,8 @@ from bot.slack.check import Finding, check_slack
 # What a deployment (pulse serve and pulse clock) cannot do without, and what each is for.
 NEEDED = {
     "slack_bot_token": "the Bot User OAuth Token (xoxb-…) from the app's Install App page",
+    "slack_client_id": "the Client ID from the app's Basic Information page (App Credentials)",
+    "slack_client_secret": "the Client Secret from the app's Basic Information page (App Credentials)",
     "slack_signing_secret": "the Signing Secret from the app's Basic Information page",
     "pulse_pseudonym_key": "a secret of 16 or more characters, kept stable (answers are sealed with it)",
     "pulse_council_channel": "the council channel's ID (channel details, at the bottom of About), e.g. C0123ABCD",
@@ -32,26 +34,52 @@ def run_checks(**overrides: object) -> list[Finding]:
     findings += _required(settings, unusable)
     if "behaviour" not in unusable:
         findings += [Finding("question bank", True, line) for line in settings.behaviour.switched_off()]
-    if "slack_bot_token" in unusable or "slack_api_url" in unusable:
+    database = Finding("database", None, "not checked: fix DATABASE_URL first")
+    if "database_url" not in unusable:
+        database = _database(settings.database_url)
+    channel = None if "pulse_council_channel" in unusable else settings.pulse_council_channel
+    credentials = settings.slack_credentials
+    if unusable & {*credentials, "slack_api_url"}:
         findings.append(Finding("Slack", None, "not checked: fix the Slack settings first"))
-    elif settings.slack_bot_token is None:
-        findings.append(Finding("Slack", None, "not checked: SLACK_BOT_TOKEN is not set"))
+    elif settings.missing(*credentials):
+        findings.append(Finding("Slack", None, f"not checked: {' and '.join(settings.missing(*credentials))} not set"))
+    elif settings.oauth:
+        findings += _installed(settings, database, channel)
     else:
-        channel = None if "pulse_council_channel" in unusable else settings.pulse_council_channel
+        assert settings.slack_bot_token is not None
         findings += check_slack(settings.slack_bot_token, settings.slack_api_url, channel)
-    if "database_url" in unusable:
-        findings.append(Finding("database", None, "not checked: fix DATABASE_URL first"))
-    else:
-        findings.append(_database(settings.database_url))
+    findings.append(database)
     return findings
 
 
+def _installed(settings: Settings, database: Finding, channel: str | None) -> list[Finding]:
+    """OAuth mode: the bot token is the installation's, kept in the database."""
+    from bot.db import Database
+    from bot.slack.installations import Installations, check_installation
+
+    if database.ok is not True:
+        return [Finding("Slack", None, "not checked: the installation is kept in the database; fix it first")]
+    db = Database(settings.database_url)
+    try:
+        token, where = check_installation(Installations(settings, db.engine))
+    finally:
+        db.dispose()
+    if token is None:
+        return [Finding("Slack", False, where)]
+    return [
+        Finding("install", True, f"OAuth mode: installed for {where}"),
+        *check_slack(token, settings.slack_api_url, channel, token_name="the installation's bot token"),
+    ]
+
+
 def _required(settings: Settings, unusable: set[str]) -> list[Finding]:
-    missing = [name for name in NEEDED if getattr(settings, name) is None and name not in unusable]
+    other = {"slack_bot_token", "slack_client_id", "slack_client_secret"} - set(settings.slack_credentials)
+    needed = [name for name in NEEDED if name not in other]
+    missing = [name for name in needed if getattr(settings, name) is None and name not in unusable]
     findings = [
         Finding("settings", False, f"{name.upper()} is not set: set it to {NEEDED[name]}") for name in missing
     ]
-    present = [name.upper() for name in NEEDED if getattr(settings, name) is not None and name not in unusable]
+    present = [name.upper() for name in needed if getattr(settings, name) is not None and name not in unusable]
     if present:
         behaviour = "" if "behaviour" in unusable else "; behaviour " + (
             f"from {settings.pulse_config} valid" if settings.pulse_config else "built-in"

@@ -142,12 +142,11 @@ def roster() -> None:
     """People, teams, managers and council members."""
 
 
-def _directory(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.slack.client import make_web_client
-    from bot.slack.directory import SlackDirectory
+def _directory(settings: Settings, database):  # type: ignore[no-untyped-def]
+    from bot.slack.installations import slack_directory
 
     settings.require(*REQUIRED["roster"], purpose="to look people up in Slack")
-    return SlackDirectory(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+    return slack_directory(settings, database.engine)
 
 
 @roster.command("import")
@@ -159,12 +158,13 @@ def roster_import(file: Path, dry_run: bool) -> None:
 
     settings = _settings()
     behaviour = settings.behaviour
+    database = _database(settings)
     try:
         with _progress_on_terminal():
             result = import_roster_file(
-                _database(settings),
+                database,
                 file,
-                _directory(settings),
+                _directory(settings, database),
                 away=behaviour.away_status,
                 dry_run=dry_run,
                 groups_win=behaviour.roster.groups_win,
@@ -186,11 +186,12 @@ def roster_sync(dry_run: bool) -> None:
     from bot.slack.usergroups import SlackUserGroups
 
     settings = _settings()
-    directory = _directory(settings)
+    database = _database(settings)
+    directory = _directory(settings, database)
     try:
         with _progress_on_terminal():
             result = sync_from_slack(
-                _database(settings), directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
+                database, directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
             )
     except MappingRefused as error:
         for problem in error.problems:
@@ -251,6 +252,14 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
     return make_services(settings, _database(settings))
 
 
+def _job_context(settings: Settings, services):  # type: ignore[no-untyped-def]
+    from bot.clock import JobContext
+
+    # OAuth mode: a job stops in one line while the app is not installed, before it claims anything.
+    ready = services.installations.bot_token if services.installations is not None else None
+    return JobContext(settings, services.db, services.messenger, ready=ready)
+
+
 @cli.command()
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
@@ -293,7 +302,7 @@ def socket() -> None:
     """
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.clock import JobContext, schedule_jobs
+    from bot.clock import schedule_jobs
     from bot.slack.socket_mode import SocketMode
 
     settings = _settings()
@@ -305,7 +314,7 @@ def socket() -> None:
     _configure_logging()
     connection.connect()
     scheduler = BackgroundScheduler(timezone="UTC")
-    schedule_jobs(scheduler, JobContext(settings, services.db, services.messenger))
+    schedule_jobs(scheduler, _job_context(settings, services))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scheduler.start()
@@ -323,7 +332,7 @@ def clock() -> None:
     """The scheduler alone (the Procfile's clock process)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.clock import JobContext, schedule_jobs
+    from bot.clock import schedule_jobs
 
     settings = _settings()
     settings.require(*REQUIRED["clock"], purpose="for pulse clock")
@@ -331,7 +340,7 @@ def clock() -> None:
     services = _services(settings)
     _configure_logging()
     scheduler = BlockingScheduler(timezone="UTC")
-    schedule_jobs(scheduler, JobContext(settings, services.db, services.messenger))
+    schedule_jobs(scheduler, _job_context(settings, services))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
@@ -349,14 +358,14 @@ def jobs() -> None:
 @click.option("--week", type=_IsoWeekParam(), default=None, help="The ISO week to run for, e.g. 2026-W48.")
 def jobs_run(name: str, force: bool, week: IsoWeek | None) -> None:
     """Run one scheduled job now, exactly as the scheduler would."""
-    from bot.clock import JobContext, run_job
+    from bot.clock import run_job
 
     settings = _settings()
     needs = REQUIRED["jobs run"] + (("pulse_council_channel",) if name in ("digest", "questions") else ())
     settings.require(*needs, purpose=f"for pulse jobs run {name}")
     services = _services(settings)
     with _progress_on_terminal():
-        result = run_job(name, JobContext(settings, services.db, services.messenger), force=force, week=week)
+        result = run_job(name, _job_context(settings, services), force=force, week=week)
     if not result.ok:
         # Exit 1, so whatever runs the job (cron, a monitor) notices.
         raise PulseError(result.summary())

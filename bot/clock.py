@@ -30,6 +30,8 @@ class JobContext:
     settings: Settings
     db: Database
     messenger: Messenger
+    # Raises (one line) when the app cannot act in Slack yet: OAuth mode before an install.
+    ready: Callable[[], object] | None = None
 
 
 class JobResult(Protocol):
@@ -82,14 +84,13 @@ def questions_job(context: JobContext, force: bool, week: IsoWeek | None) -> Job
 
 def roster_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.roster.daily import run_roster_job
-    from bot.slack.client import make_web_client
-    from bot.slack.directory import SlackDirectory
+    from bot.slack.installations import slack_directory
     from bot.slack.usergroups import SlackUserGroups
 
     settings = context.settings
     settings.require("slack_bot_token", purpose="to sync the roster with Slack")
-    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
-    return run_roster_job(context.db, SlackDirectory(client), SlackUserGroups(client), settings.behaviour, force=force)
+    directory = slack_directory(settings, context.db.engine)
+    return run_roster_job(context.db, directory, SlackUserGroups(directory.client), settings.behaviour, force=force)
 
 
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
@@ -109,7 +110,13 @@ JOBS: dict[str, Job] = {
 }
 
 
+# Jobs that do not talk to Slack, so run whether or not the app is installed.
+OFFLINE_JOBS = frozenset({"retention"})
+
+
 def run_job(name: str, context: JobContext, *, force: bool = False, week: IsoWeek | None = None) -> JobResult:
+    if context.ready is not None and name not in OFFLINE_JOBS:
+        context.ready()  # before anything is claimed, so nothing waits on a send that cannot happen
     return JOBS[name](context, force, week)
 
 

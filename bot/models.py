@@ -616,3 +616,10 @@ class ProgressFigure(Base):
     __table_args__ = (
         ForeignKeyConstraint(["week", "day"], ["progress_days.week", "progress_days.day"], ondelete="CASCADE"),
     )
+
+
+# OAuth mode's tables are slack_sdk's own; registered on the same metadata so migrations and the
+# schema comparison see every table.
+from bot.slack.installation_tables import BOTS, INSTALLATIONS, OAUTH_STATES  # noqa: E402
+
+SLACK_TABLES = (INSTALLATIONS, BOTS, OAUTH_STATES)

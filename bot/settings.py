@@ -572,6 +572,11 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    # OAuth mode (no SLACK_BOT_TOKEN): the app is installed through /slack/install and its tokens
+    # kept in the database, rotated when the app has token rotation on.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_redirect_uri: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///pulse.sqlite3"
     pulse_council_channel: str | None = None
@@ -582,10 +587,20 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_redirect_uri",
         "pulse_council_channel",
         "pulse_pseudonym_key",
         mode="before",
     )(_nonempty)
+
+    @field_validator("slack_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be the app's redirect URL, e.g. https://pulse.example.com/slack/oauth_redirect")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -631,13 +646,34 @@ class Settings(BaseSettings):
 
         return load_library(self.behaviour.explainers_dir)
 
+    @property
+    def oauth(self) -> bool:
+        """OAuth mode: no SLACK_BOT_TOKEN, and the app's client id or secret set. Then the bot token
+        comes from the installation kept in the database; otherwise it is SLACK_BOT_TOKEN."""
+        return self.slack_bot_token is None and (self.slack_client_id is not None or self.slack_client_secret is not None)
+
+    @property
+    def slack_credentials(self) -> tuple[str, ...]:
+        """The settings that let the app act in Slack, in the install mode in use."""
+        return ("slack_client_id", "slack_client_secret") if self.oauth else ("slack_bot_token",)
+
+    def needed(self, *names: str) -> tuple[str, ...]:
+        """`names`, with `slack_bot_token` read as whatever the install mode needs instead."""
+        expanded: list[str] = []
+        for name in names:
+            expanded.extend(self.slack_credentials if name == "slack_bot_token" else (name,))
+        return tuple(dict.fromkeys(expanded))
+
     def missing(self, *names: str) -> list[str]:
         """Which of these settings are not set, as their environment names."""
         return [name.upper() for name in names if getattr(self, name) is None]
 
     def require(self, *names: str, purpose: str) -> None:
-        """Stop with one line naming every setting this command needs that is missing."""
-        missing = self.missing(*names)
+        """Stop with one line naming every setting this command needs that is missing.
+
+        `slack_bot_token` stands for the Slack credentials of the install mode in use: in OAuth
+        mode, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."""
+        missing = self.missing(*self.needed(*names))
         if len(missing) == 1:
             raise SettingsError(f"{missing[0]} is not set; it is required {purpose}")
         if missing:

@@ -50,10 +50,16 @@ class SignedSlack:
         team_id: str = "T0001",
         api_app_id: str = "A0001",
         response_url_factory: Callable[[], str] | None = None,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> None:
+        """Requests from workspace `team_id`; with `enterprise_id`, a workspace of that Enterprise
+        Grid organisation, and `org_wide` when the app is installed for the whole organisation."""
         self.events_url = base_url.rstrip("/") + "/slack/events"
         self.signing_secret = signing_secret
         self.team_id = team_id
+        self.enterprise_id = enterprise_id
+        self.org_wide = org_wide
         self.api_app_id = api_app_id
         self.response_url_factory = response_url_factory or (lambda: DEFAULT_RESPONSE_URL)
 
@@ -102,8 +108,8 @@ class SignedSlack:
             "user": self._user(user_id),
             "api_app_id": self.api_app_id,
             "trigger_id": trigger_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": self.org_wide,
+            "enterprise": None if self.enterprise_id is None else {"id": self.enterprise_id, "name": "Acme"},
         }
 
     # -- what users do ---------------------------------------------------------------------------
@@ -116,7 +122,13 @@ class SignedSlack:
         channel_id: str = "C0001",
         trigger_id: str = "trig-1",
     ) -> Response:
+        grid = {} if self.enterprise_id is None else {
+            "enterprise_id": self.enterprise_id,
+            "enterprise_name": "Acme",
+            "is_enterprise_install": "true" if self.org_wide else "false",
+        }
         return self._post_form({
+            **grid,
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "team_domain": "test",
@@ -217,16 +229,24 @@ class SignedSlack:
         return self._post_payload(payload)
 
     def event(self, event: dict, *, event_id: str | None = None) -> Response:
+        grid = {} if self.enterprise_id is None else {
+            "enterprise_id": self.enterprise_id,
+            "context_team_id": self.team_id,
+            "context_enterprise_id": self.enterprise_id,
+        }
+        # An org-wide installation is the organisation's: Slack names no workspace in it.
+        authorized_team = None if self.org_wide else self.team_id
         return self._post_json({
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
+            **grid,
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(_event_numbers):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": "UBOT",
-                                "is_bot": True, "is_enterprise_install": False}],
+            "authorizations": [{"enterprise_id": self.enterprise_id, "team_id": authorized_team, "user_id": "UBOT",
+                                "is_bot": True, "is_enterprise_install": self.org_wide}],
             "is_ext_shared_channel": False,
         })
 

@@ -6,8 +6,10 @@ path (serialisation, retries, timeouts) while seeing every call and injecting fa
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import secrets
 import threading
 import time
 import urllib.request
@@ -129,6 +131,28 @@ class _RateLimit:
 
 # Methods Slack answers only for the app-level token (xapp-), not the bot token.
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+# Methods the app calls with its client id and secret (HTTP Basic auth), not a token.
+CLIENT_METHODS = frozenset({"oauth.v2.access"})
+TOKEN_LIFETIME = 12 * 60 * 60  # seconds a rotating token lasts, as Slack issues them
+
+
+@dataclass
+class Install:
+    """Who an OAuth install is for: a workspace, or (org_wide) an Enterprise Grid organisation."""
+
+    team_id: str | None
+    team_name: str | None
+    enterprise_id: str | None = None
+    enterprise_name: str | None = None
+    org_wide: bool = False
+    installer: str = "UADMIN"
+    rotating: bool = False
+
+
+@dataclass
+class _Issued:
+    install: Install
+    expires_at: float | None  # None: the token never expires (token rotation off)
 
 
 class FakeSlack:
@@ -164,6 +188,14 @@ class FakeSlack:
         self._file_ids: dict[str, str] = {}  # file id → file name
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # OAuth: the app's credentials, codes Slack handed installers, and tokens it issued.
+        self.client_id: str | None = None
+        self.client_secret: str | None = None
+        self.app_id = "A0001"
+        self._codes: dict[str, Install] = {}
+        self.issued: dict[str, _Issued] = {}
+        self._refresh_tokens: dict[str, Install] = {}
+        self._caller: _Issued | None = None  # the issued token of the call being answered
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -237,12 +269,13 @@ class FakeSlack:
         status_text: str = "",
         status_expiration: int = 0,
         real_name: str | None = None,
+        team_id: str = "T0001",
     ) -> dict:
         name = email.split("@")[0] if email else user_id.lower()
         full_name = real_name or name
         user = {
             "id": user_id,
-            "team_id": "T0001",
+            "team_id": team_id,
             "name": name,
             "real_name": full_name,
             "deleted": deleted,
@@ -261,6 +294,31 @@ class FakeSlack:
         with self._changed:
             self.users[user_id] = user
         return user
+
+    def oauth_app(self, client_id: str, client_secret: str) -> None:
+        """The app's client id and secret (Basic Information), which oauth.v2.access checks."""
+        with self._changed:
+            self.client_id, self.client_secret = client_id, client_secret
+
+    def grant(self, install: Install) -> str:
+        """An installer approved the app: the code Slack sends them back to the redirect URL with."""
+        with self._changed:
+            code = f"code-{secrets.token_hex(6)}"
+            self._codes[code] = install
+            return code
+
+    def issue(self, install: Install) -> dict[str, Any]:
+        """A bot token for `install`, with a refresh token when the app rotates tokens."""
+        with self._changed:
+            number = secrets.token_hex(8)
+            if not install.rotating:
+                token = f"xoxb-{number}"
+                self.issued[token] = _Issued(install, None)
+                return {"access_token": token}
+            token, refresh = f"xoxe.xoxb-1-{number}", f"xoxe-1-{secrets.token_hex(8)}"
+            self.issued[token] = _Issued(install, time.time() + TOKEN_LIFETIME)
+            self._refresh_tokens[refresh] = install
+            return {"access_token": token, "refresh_token": refresh, "expires_in": TOKEN_LIFETIME}
 
     def add_channel(self, channel_id: str, name: str, *, member: bool = True, private: bool = False) -> dict:
         channel = {"id": channel_id, "name": name, "is_channel": not private, "is_private": private, "is_member": member}
@@ -415,9 +473,16 @@ class FakeSlack:
         handler = _METHODS.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
+        with self._changed:
+            issued = self.issued.get(token or "")
         if method in APP_TOKEN_METHODS:
             if token != self.app_token:
                 return {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"}
+        elif method in CLIENT_METHODS:
+            pass  # the handler checks the client id and secret
+        elif issued is not None:
+            if issued.expires_at is not None and time.time() >= issued.expires_at:
+                return {"ok": False, "error": "token_expired"}
         elif method != "api.test" and token != self.bot_token:
             return {"ok": False, "error": "not_allowed_token_type" if token == self.app_token else "invalid_auth"}
         needed = _NEEDED_SCOPES.get(method)
@@ -425,7 +490,11 @@ class FakeSlack:
             return self.missing_scope(needed)
         try:
             with self._changed:
-                return {"ok": True, **handler(self, params)}
+                self._caller = issued
+                try:
+                    return {"ok": True, **handler(self, params)}
+                finally:
+                    self._caller = None
         except ScopeMissing as error:
             return self.missing_scope(error.needed)
         except SlackError as error:
@@ -451,6 +520,10 @@ class FakeSlack:
         user = self.users.get(channel)
         if user is not None and user["deleted"]:
             raise SlackError("user_disabled")
+        caller = self._caller
+        if user is not None and caller is not None and not caller.install.org_wide and caller.install.team_id != user["team_id"]:
+            # A workspace's token reaches only that workspace's people; an org-wide one, the organisation's.
+            raise SlackError("channel_not_found")
         return "D" + channel[1:]
 
     def find_message(self, params: dict[str, Any], ts_key: str = "ts") -> tuple[list[dict], dict]:
@@ -529,8 +602,62 @@ def _api_test(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
 
 @_api("auth.test")
 def _auth_test(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
-    return {"url": "https://test.slack.com/", "team": "Test", "user": "pulse", "team_id": "T0001",
-            "user_id": "UBOT", "bot_id": "BBOT"}
+    caller = fake._caller
+    if caller is None:
+        return {"url": "https://test.slack.com/", "team": "Test", "user": "pulse", "team_id": "T0001",
+                "user_id": "UBOT", "bot_id": "BBOT"}
+    install = caller.install
+    if install.org_wide:
+        # An org-wide token answers for the organisation: its id stands where a workspace's would.
+        slug = (install.enterprise_name or "org").lower()
+        return {"url": f"https://{slug}.enterprise.slack.com/", "team": install.enterprise_name, "user": "pulse",
+                "team_id": install.enterprise_id, "user_id": "UBOT", "bot_id": "BBOT",
+                "enterprise_id": install.enterprise_id, "is_enterprise_install": True}
+    answer = {"url": f"https://{(install.team_name or 'test').lower()}.slack.com/", "team": install.team_name,
+              "user": "pulse", "team_id": install.team_id, "user_id": "UBOT", "bot_id": "BBOT",
+              "is_enterprise_install": False}
+    if install.enterprise_id is not None:
+        answer["enterprise_id"] = install.enterprise_id
+    return answer
+
+
+@_api("auth.teams.list")
+def _auth_teams_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """The workspaces the token reaches: every workspace of the people set up, for an org-wide token."""
+    caller = fake._caller
+    if caller is not None and caller.install.org_wide:
+        teams = sorted({user["team_id"] for user in fake.users.values()})
+    else:
+        teams = [caller.install.team_id if caller is not None else "T0001"]
+    return {"teams": [{"id": team, "name": team} for team in teams], "response_metadata": {"next_cursor": ""}}
+
+
+@_api("oauth.v2.access")
+def _oauth_v2_access(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    if fake.client_id is None or params.get("client_id") != fake.client_id:
+        raise SlackError("invalid_client_id")
+    if params.get("client_secret") != fake.client_secret:
+        raise SlackError("bad_client_secret")
+    if params.get("grant_type") == "refresh_token":
+        install = fake._refresh_tokens.pop(str(params.get("refresh_token") or ""), None)
+        if install is None:
+            raise SlackError("invalid_refresh_token")
+    else:
+        install = fake._codes.pop(str(params.get("code") or ""), None)
+        if install is None:
+            raise SlackError("invalid_code")
+    answer: dict[str, Any] = {
+        "app_id": fake.app_id,
+        "authed_user": {"id": install.installer},
+        "scope": ",".join(sorted(fake.scopes)),
+        "token_type": "bot",
+        "bot_user_id": "UBOT",
+        "team": None if install.org_wide else {"id": install.team_id, "name": install.team_name},
+        "enterprise": None if install.enterprise_id is None else {"id": install.enterprise_id, "name": install.enterprise_name},
+        "is_enterprise_install": install.org_wide,
+        **fake.issue(install),
+    }
+    return answer
 
 
 @_api("chat.postMessage")
@@ -688,7 +815,8 @@ def _users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
         raise SlackError("invalid_cursor")
     start = int(cursor)
     limit = int(params.get("limit") or 200)
-    everyone = [fake.user(uid) for uid in fake.users]
+    team_id = params.get("team_id")
+    everyone = [fake.user(uid) for uid in fake.users if team_id is None or fake.users[uid]["team_id"] == team_id]
     more = start + limit < len(everyone)
     return {"members": everyone[start : start + limit],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
@@ -829,6 +957,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _web_api(self, method: str, params: dict[str, Any], path: str, headers: Headers) -> None:
         authorization = headers.get("authorization", "")
         bearer = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+        if authorization.startswith("Basic "):
+            # oauth.v2.access: the client id and secret, which Slack also takes as form fields.
+            client_id, _, client_secret = base64.b64decode(authorization.removeprefix("Basic ")).decode().partition(":")
+            params = {**params, "client_id": client_id, "client_secret": client_secret}
         token = bearer or params.get("token")
         self.fake.record(Call(method, params, path, headers, token))
         wait = self.fake.rate_limited(method)

@@ -217,6 +217,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.replies": {"channels:history", "groups:history"},  # the digest's thread
     "conversations.info": {"channels:read", "groups:read"},  # is the bot in the council channel
     "auth.test": set(),
+    "auth.teams.list": set(),  # an org-wide install: the organisation's workspaces the app is added to
     # The roster from Slack user groups, and a level from a profile field.
     "usergroups.list": {"usergroups:read"},
     "usergroups.users.list": {"usergroups:read"},
@@ -235,7 +236,13 @@ APP_TOKEN_SCOPES: dict[str, str] = {"apps.connections.open": "connections:write"
 # slack_sdk helpers that call several Web API methods.
 COMPOSITE = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
 # Events the app subscribes to, and the scope each needs (the event's reference page).
-EVENT_SCOPES: dict[str, set[str]] = {"app_home_opened": set(), "user_change": {"users:read"}, "team_join": {"users:read"}}
+EVENT_SCOPES: dict[str, set[str]] = {
+    "app_home_opened": set(),
+    "user_change": {"users:read"},
+    "team_join": {"users:read"},
+    "app_uninstalled": set(),
+    "tokens_revoked": set(),
+}
 # Slash commands and shortcuts need `commands`.
 FEATURE_SCOPES = {"commands"}
 
@@ -328,8 +335,14 @@ def test_every_command_shortcut_and_event_in_the_manifest_has_a_listener(
         # A new hire with no user groups mapped: acknowledged, logged, nothing recorded.
         joined = {"type": "team_join", "user": {**slack.users["UANNA"], "id": "UNEW"}, "event_ts": "3.0"}
         assert app.requests.event(joined).status == 200
+        # Token mode keeps no installation to delete: both are acknowledged and logged
+        # (tests/test_oauth.py has what they do in OAuth mode).
+        revoked = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}, "event_ts": "4.0"}
+        assert app.requests.event(revoked).status == 200
+        uninstalled = {"type": "app_uninstalled", "event_ts": "5.0"}
+        assert app.requests.event(uninstalled).status == 200
         app.settle()
-        events = [event["type"] for event in (home, away, joined)]
+        events = [event["type"] for event in (home, away, joined, revoked, uninstalled)]
         assert sorted(events) == sorted(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert slack.calls_to("views.publish")[0].params["user_id"] == "UANNA"
     with db.session() as session:

@@ -9,8 +9,9 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot.slack import commands, council, explainers, home, labour, pulse, rights, roster, stale, summary
+from bot.slack import commands, council, explainers, home, installations, labour, pulse, rights, roster, stale, summary
 from bot.slack.background import Traffic
+from bot.slack.client import make_web_client
 from bot.slack.services import Services, make_services
 
 __all__ = ["Services", "build_app", "make_services"]
@@ -49,15 +50,24 @@ def build_app(services: Services, *, listener_executor: Executor | None = None, 
     if not socket_mode:
         settings.require("slack_signing_secret", purpose="to verify requests from Slack")
     settings.require("pulse_pseudonym_key", purpose="to store answers")
+    oauth: dict[str, Any] = {}
+    client = services.messenger.client
+    if services.installations is not None:
+        # OAuth mode: each request is authorised from the installation store, and its client
+        # carries the token found there; Bolt's own client has none.
+        client = make_web_client(None, settings.slack_api_url)
+        oauth = services.installations.bolt_arguments(client, _BOLT_LOG)
     app = _CountingApp(
         services.background.traffic,
-        client=services.messenger.client,
+        client=client,
         signing_secret="" if socket_mode else settings.slack_signing_secret,
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,
         listener_executor=listener_executor,
         logger=_BOLT_LOG,
+        **oauth,
     )
+    installations.register(app, services)
     commands.register(app, services)
     pulse.register(app, services)
     home.register(app, services)

@@ -35,13 +35,18 @@ def manifest_scopes(path: Path = MANIFEST) -> frozenset[str] | None:
         return None
 
 
-def check_slack(token: str, api_url: str, council_channel: str | None) -> list[Finding]:
+def check_slack(
+    token: str, api_url: str, council_channel: str | None, *, token_name: str = "SLACK_BOT_TOKEN"
+) -> list[Finding]:
     client = make_web_client(token, api_url)
     try:
         answer = client.auth_test()
     except SlackApiError as error:
+        reason = refusal(error.response)
+        if token_name != "SLACK_BOT_TOKEN":  # OAuth mode: the fix is a new install, not a new setting
+            reason = f"{error.response.get('error', 'unknown_error')}: install the app again at /slack/install"
         return [
-            Finding("Slack", False, f"Slack refused SLACK_BOT_TOKEN (auth.test): {refusal(error.response)}"),
+            Finding("Slack", False, f"Slack refused {token_name} (auth.test): {reason}"),
             *_not_checked(council_channel, "the token does not work"),
         ]
     except (SlackClientError, OSError) as error:
@@ -52,7 +57,8 @@ def check_slack(token: str, api_url: str, council_channel: str | None) -> list[F
     who = f"@{answer.get('user')}" if answer.get("user") else "the bot"
     team = f" in {answer.get('team')}" if answer.get("team") else ""
     findings = [Finding("Slack", True, f"the token works for {who}{team} (auth.test)")]
-    findings.append(_scopes(answer.headers))
+    oauth = token_name != "SLACK_BOT_TOKEN"
+    findings.append(_scopes(answer.headers, "then install the app again at /slack/install" if oauth else "reinstall the app and copy the new token"))
     if council_channel is not None:
         findings.append(_council_channel(client, council_channel))
     return findings
@@ -65,7 +71,7 @@ def _not_checked(council_channel: str | None, why: str) -> list[Finding]:
     return skipped
 
 
-def _scopes(headers: dict[str, Any]) -> Finding:
+def _scopes(headers: dict[str, Any], fix: str) -> Finding:
     wanted = manifest_scopes()
     if wanted is None:
         return Finding("scopes", None, f"not checked: no manifest to compare with at {MANIFEST}")
@@ -80,7 +86,7 @@ def _scopes(headers: dict[str, Any]) -> Finding:
             False,
             f"the token lacks {', '.join(missing)}, which manifest.yml asks for: add "
             f"{'it' if len(missing) == 1 else 'them'} to the app's bot scopes (OAuth & Permissions, or "
-            "update the app from manifest.yml), reinstall the app and copy the new token",
+            f"update the app from manifest.yml), {fix}",
         )
     extra = sorted(granted - wanted)
     more = f"; also granted, and not used: {', '.join(extra)}" if extra else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -21,19 +22,44 @@ DEFAULT_BASE_URL = "https://slack.com/api/"
 TIMEOUT = 30  # seconds a Web API call may take before it counts as unanswered
 
 
+TokenSource = Callable[[], str]
+
+
+class InstalledClient(WebClient):
+    """A WebClient whose token is asked for at each call, so a token refreshed by rotation (or
+    a new installation) is used from the next call on. OAuth mode's client for work outside a
+    request; the source caches, so a call costs no database read."""
+
+    def __init__(self, tokens: TokenSource, **kwargs: Any) -> None:
+        self.tokens = tokens
+        super().__init__(token=None, **kwargs)
+
+    @property  # type: ignore[override]
+    def token(self) -> str:
+        return self.tokens()
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        if value is not None:  # WebClient sets None as it starts; nothing else may set one
+            raise AttributeError("the installation decides this client's token")
+
+
 def make_web_client(
-    token: str | None,
+    token: str | TokenSource | None,
     base_url: str = DEFAULT_BASE_URL,
     *,
     timeout: int | None = None,
     max_retries: int = 4,
 ) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=_with_trailing_slash(base_url),
-        timeout=TIMEOUT if timeout is None else timeout,
-        retry_handlers=_retry_handlers(max_retries),
-    )
+    """A client with the app's retry policy, for a token, or for a source of tokens (OAuth mode)."""
+    options: dict[str, Any] = {
+        "base_url": _with_trailing_slash(base_url),
+        "timeout": TIMEOUT if timeout is None else timeout,
+        "retry_handlers": _retry_handlers(max_retries),
+    }
+    if callable(token):
+        return InstalledClient(token, **options)
+    return WebClient(token=token, **options)
 
 
 def without_unsafe_retries(client: WebClient) -> WebClient:
@@ -43,12 +69,14 @@ def without_unsafe_retries(client: WebClient) -> WebClient:
     so repeating the call could post it twice; the caller decides instead (it looks first). A 429
     is safe to repeat: Slack did nothing with the call.
     """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        retry_handlers=[handler for handler in client.retry_handlers if isinstance(handler, RateLimitErrorRetryHandler)],
-    )
+    options: dict[str, Any] = {
+        "base_url": client.base_url,
+        "timeout": client.timeout,
+        "retry_handlers": [handler for handler in client.retry_handlers if isinstance(handler, RateLimitErrorRetryHandler)],
+    }
+    if isinstance(client, InstalledClient):
+        return InstalledClient(client.tokens, **options)
+    return WebClient(token=client.token, **options)
 
 
 class _DroppedConnectionRetryHandler(ConnectionErrorRetryHandler):

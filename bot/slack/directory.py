@@ -1,4 +1,5 @@
-"""Slack's user directory over the Web API: users.list, one paginated pass."""
+"""Slack's user directory over the Web API: users.list, one paginated pass (one a workspace for
+an org-wide install on Enterprise Grid, whose token lists a workspace only when named)."""
 
 from __future__ import annotations
 
@@ -35,22 +36,45 @@ def slack_user(raw: dict[str, Any]) -> SlackUser:
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, org_wide: bool = False) -> None:
         self.client = client
+        self.org_wide = org_wide
 
     def all_users(self) -> Iterator[SlackUser]:
-        cursor: str | None = None
-        while True:
-            try:
-                page = self.client.users_list(limit=PAGE_SIZE, cursor=cursor)
-            except SlackApiError as error:
-                raise RosterError(f"Slack refused users.list: {refusal(error.response)}") from None
-            except (SlackClientError, OSError) as error:
-                reason = unreachable(error, self.client.base_url, self.client.timeout)
-                raise RosterError(f"cannot reach Slack for users.list: {reason}") from None
+        if not self.org_wide:
+            yield from self._users(None)
+            return
+        # An org-wide token lists one workspace at a time; someone in several is listed once.
+        seen: set[str] = set()
+        for team_id in self._workspaces():
+            for user in self._users(team_id):
+                if user.user_id not in seen:
+                    seen.add(user.user_id)
+                    yield user
+
+    def _workspaces(self) -> list[str]:
+        """The workspaces of the organisation the app is added to (auth.teams.list)."""
+        return [str(team.get("id")) for page in self._pages("auth.teams.list", None) for team in page.get("teams", [])]
+
+    def _users(self, team_id: str | None) -> Iterator[SlackUser]:
+        for page in self._pages("users.list", team_id):
             members: list[dict[str, Any]] = page.get("members", [])
             for raw in members:
                 yield slack_user(raw)
+
+    def _pages(self, method: str, team_id: str | None) -> Iterator[Any]:
+        call = self.client.auth_teams_list if method == "auth.teams.list" else self.client.users_list
+        where = {} if team_id is None else {"team_id": team_id}
+        cursor: str | None = None
+        while True:
+            try:
+                page = call(limit=PAGE_SIZE, cursor=cursor, **where)
+            except SlackApiError as error:
+                raise RosterError(f"Slack refused {method}: {refusal(error.response)}") from None
+            except (SlackClientError, OSError) as error:
+                reason = unreachable(error, self.client.base_url, self.client.timeout)
+                raise RosterError(f"cannot reach Slack for {method}: {reason}") from None
+            yield page
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return

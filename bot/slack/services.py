@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 from bot.db import Database
 from bot.settings import Behaviour, Settings
 from bot.slack.background import Background
-from bot.slack.client import make_web_client
 from bot.slack.inputs import SlashCommand
+from bot.slack.installations import Installations, acting_client, installations_for
 from bot.slack.messenger import SlackMessenger
 
 
@@ -50,6 +50,8 @@ class Services:
     messenger: SlackMessenger
     commands: CommandRouter = field(default_factory=CommandRouter)
     background: Background = field(default_factory=Background)
+    # OAuth mode's installations; None in token mode (SLACK_BOT_TOKEN).
+    installations: Installations | None = None
 
     def after_ack(self, name: str, work: Callable[[], None]) -> None:
         """Run `work` after the listener returns, so it never holds up the acknowledgement of a request.
@@ -73,7 +75,7 @@ class Services:
 
 
 def make_services(settings: Settings, db: Database, *, background: Executor | None = None) -> Services:
-    settings.require("slack_bot_token", purpose="to talk to Slack")
-    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    installations = installations_for(settings, db.engine)
+    client = acting_client(settings, db.engine, installations)
     messenger = SlackMessenger(client, min_group=settings.behaviour.min_group_size)
-    return Services(settings, db, messenger, background=Background(background))
+    return Services(settings, db, messenger, background=Background(background), installations=installations)

@@ -1,4 +1,5 @@
-"""The HTTP entry point: POST /slack/events for everything from Slack, GET /healthz."""
+"""The HTTP entry point: POST /slack/events for everything from Slack, GET /healthz, and in OAuth
+mode GET /slack/install and GET /slack/oauth_redirect (Bolt's install flow)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class PulseWeb:
     def __init__(self, app: App, db: Database, *, signing_secret: str) -> None:
         self.slack = SlackEvents(app, signing_secret)
         self.db = db
+        flow = app.oauth_flow
+        self.install_paths = frozenset() if flow is None else frozenset({flow.install_path, flow.redirect_uri_path})
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -45,6 +48,10 @@ class PulseWeb:
                 log.info("slack.request_refused reason=too_large")
                 return _plain(start_response, "413 Content Too Large", "request too large")
             return self.slack(environ, start_response)
+        if path in self.install_paths:
+            if method != "GET":
+                return _plain(start_response, "405 Method Not Allowed", "GET only")
+            return self.slack(environ, start_response)  # Bolt's OAuth flow answers both
         return _plain(start_response, "404 Not Found", "not found")
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
