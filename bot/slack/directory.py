@@ -31,18 +31,34 @@ def slack_user(raw: dict[str, Any]) -> SlackUser:
         status_text=str(profile.get("status_text") or ""),
         status_expiration=dt.datetime.fromtimestamp(expiration, UTC) if expiration else None,
         name=str(profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or raw.get("name") or ""),
+        locale=_locale(raw.get("locale")),
     )
+
+
+def _locale(value: Any) -> str | None:
+    return value.strip()[:16] or None if isinstance(value, str) else None
 
 
 class SlackDirectory:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
+    def user(self, user_id: str) -> SlackUser:
+        """One user, with their locale (users.info with include_locale)."""
+        try:
+            return slack_user(self.client.users_info(user=user_id, include_locale=True)["user"])
+        except SlackApiError as error:
+            raise RosterError(f"Slack refused users.info: {refusal(error.response)}") from None
+        except (SlackClientError, OSError) as error:
+            reason = unreachable(error, self.client.base_url, self.client.timeout)
+            raise RosterError(f"cannot reach Slack for users.info: {reason}") from None
+
     def all_users(self) -> Iterator[SlackUser]:
         cursor: str | None = None
         while True:
             try:
-                page = self.client.users_list(limit=PAGE_SIZE, cursor=cursor)
+                # With each person's Slack locale, from which they read the app in their language.
+                page = self.client.users_list(limit=PAGE_SIZE, cursor=cursor, include_locale=True)
             except SlackApiError as error:
                 raise RosterError(f"Slack refused users.list: {refusal(error.response)}") from None
             except (SlackClientError, OSError) as error:
