@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -137,9 +137,11 @@ class Translator:
         return format_skeleton(skeleton, day, locale=self.locale)
 
     def datetime(self, at: dt.datetime, *, english: str, skeleton: str) -> str:
+        """A day (by `skeleton`, as `date` does) and its time on a 24-hour clock."""
         if self.lang == SOURCE:
             return format_datetime(at, english, tzinfo=at.tzinfo, locale=self.locale)
-        return format_skeleton(skeleton, at, tzinfo=at.tzinfo, locale=self.locale)
+        day = format_skeleton(skeleton, at, tzinfo=at.tzinfo, locale=self.locale)
+        return f"{day} {format_time(at, 'HH:mm', tzinfo=at.tzinfo, locale=self.locale)}"
 
 
 @lru_cache(maxsize=None)

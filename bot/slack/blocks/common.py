@@ -49,7 +49,7 @@ def split_text(text: str, limit: int) -> list[str]:
 def slack_date(at: dt.datetime, t: Translator = ENGLISH) -> str:
     """A date Slack shows in each reader's own time zone, with a UTC fallback."""
     utc = at.astimezone(dt.timezone.utc)
-    fallback = t.datetime(utc, english="EEE dd MMM HH:mm", skeleton="MMMEdHm") + " UTC"
+    fallback = t.datetime(utc, english="EEE dd MMM HH:mm", skeleton="MMMEd") + " UTC"
     # Slack fills in {date_short_pretty} and {time}; only the words around them are ours.
     shown = t.gettext("{date_short_pretty} at {time}")
     return f"<!date^{int(at.timestamp())}^{shown}|{fallback}>"

@@ -70,7 +70,7 @@ def _pulse_line(status: WeekStatus, t: Translator) -> str:
     if status.paused_until is not None:
         if status.paused_until == PAUSED_UNTIL_RESUMED:
             return t.gettext(":double_vertical_bar: Your pulse is paused until you resume it.")
-        day = t.date(status.paused_until, english="EEE dd MMM", skeleton="MMMEd")
+        day = t.date(status.paused_until, english="EEE dd MMM", skeleton="MMMd")
         return t.gettext(":double_vertical_bar: Your pulse is paused through {date}.", date=day)
     pulse = status.pulse
     if pulse is None:

@@ -41,7 +41,7 @@ def help_text(t: Translator = ENGLISH) -> str:
 def paused_message(until: dt.date, t: Translator = ENGLISH) -> str:
     if until == PAUSED_UNTIL_RESUMED:
         return t.gettext(":double_vertical_bar: Paused. You won't get the weekly pulse until you `/pulse resume`.")
-    day = t.date(until, english="EEEE dd MMMM", skeleton="MMMMEEEEd")
+    day = t.date(until, english="EEEE dd MMMM", skeleton="MMMMd")
     return t.gettext(":double_vertical_bar: Paused through {date}. `/pulse resume` starts it again sooner.", date=day)
 
 
