@@ -429,3 +429,26 @@ def test_errors_read_in_the_persons_language(app: RunningApp, db: Database, slac
     assert "Por ejemplo: `/pulse log 45m review checked the forecast`" in reply
     assert "`review` (validación y revisión)" in reply
     assert "Registrado: *45 min* de validación y revisión." in _command(app, "UMARIA", "log 45m review")
+
+
+def test_a_person_gets_the_explainer_in_their_language_and_rates_it_in_it(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    from bot.explainers.service import run_explainer_job
+
+    for user_id in ("UJUAN", "UTOM"):
+        factories.person(db, user_id, tz="Europe/Madrid")
+    _command(app, "UJUAN", "language es")
+    with freeze_time("2026-11-26 09:00"):  # Thursday 10:00 in Madrid
+        run_explainer_job(app.db, app.services.messenger, app.services.behaviour, app.settings.explainers)
+    spanish, english = _dm(slack, "UJUAN"), _dm(slack, "UTOM")
+    key = _buttons(english)["explainer_helpful"]["value"]
+    assert _buttons(spanish)["explainer_helpful"]["value"] == key  # the same explainer, by its key
+    title = app.settings.explainers.in_language(key, "es").title
+    assert spanish["blocks"][0]["text"]["text"] == title
+    assert english["blocks"][0]["text"]["text"] == app.settings.explainers.get(key).title
+    assert ":thumbsup: Me ayudó" in _text(spanish) and ":thumbsup: Helpful" in _text(english)
+    with freeze_time("2026-11-26 09:10"):
+        _click(app, "UJUAN", "explainer_helpful")
+    assert "Gracias: anotamos que te ayudó." in _text(_dm(slack, "UJUAN"))
+    assert _dm(slack, "UJUAN")["blocks"][0]["text"]["text"] == title
