@@ -40,7 +40,8 @@ def register(app: App, services: Services) -> None:
         # (nothing more when nobody did), in what is left of the reply's five messages.
         credit = credit_for_manager(services.db, user_id, team, weeks)
         if credit is not None and credit.people:
-            for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages)):
+            t = services.translator(user_id)
+            for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages), t=t):
                 respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
 
     @services.commands.handles(Summary)
