@@ -85,18 +85,18 @@ class MemoryMessenger:
     comments: dict[str, list[str]] = field(default_factory=dict)  # week → the comments posted in its thread
     delivered: dict[tuple[str, int], MessageRef] = field(default_factory=dict)  # (kind, delivery id)
 
-    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int, lang: str = "en") -> MessageRef:
         self.inbox.setdefault(user_id, []).append(pulse)
         return self._delivered("pulse", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000100"))
 
-    def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
+    def update_pulse(self, ref: MessageRef, pulse: PulseView, *, lang: str = "en") -> None:
         pass
 
-    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
+    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int, lang: str = "en") -> MessageRef:
         self.reminders += 1
         return self._delivered("reminder", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000200"))
 
-    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
+    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int, lang: str = "en") -> MessageRef:
         self.explainers.setdefault(user_id, []).append(explainer)
         return self._delivered("explainer", delivery_id, MessageRef(channel="D" + user_id[1:], ts=f"{delivery_id}.000300"))
 

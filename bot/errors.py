@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.i18n import Translator
+
 
 class PulseError(Exception):
-    """A failure the person or operator can act on; str(error) is the message shown to them."""
+    """A failure the person or operator can act on; str(error) is the message shown to them.
+
+    A message a person may read is given as its English text with `{placeholders}` and their
+    values, so `in_language` can show it in the person's own language (bot/i18n.py).
+    """
+
+    def __init__(self, message: str = "", /, **params: Any) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format_map({k: str(v) for k, v in params.items()}) if params else message)
+
+    def in_language(self, t: Translator) -> str:
+        """The message in `t`'s language (English, or a message nobody translated, as it is)."""
+        if not self.message:
+            return str(self)
+        return t.gettext(self.message, **self.params)
 
 
 class SettingsError(PulseError):

@@ -80,7 +80,8 @@ class Person(Base):
     deactivates only the people it placed, so an organisation can use both.
     `workdays` (as `bot.calendars.workdays_text` writes it, e.g. `sun-thu`) and `country` (whose
     public holidays are their days off) are the person's own, from the roster; empty, their team's
-    or the default calendar applies (bot/calendars.py).
+    or the default calendar applies (bot/calendars.py). `locale` and `language` say which language
+    they read (bot/i18n.py); no answer ever carries one.
     """
 
     __tablename__ = "people"
@@ -99,6 +100,10 @@ class Person(Base):
     roster_source: Mapped[str] = mapped_column(String(12), default="csv", server_default="csv")
     workdays: Mapped[str | None] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(2))
+    # The Slack locale (`fr-FR`, from the roster sync) and the language chosen with `/pulse
+    # language`; the person reads the chosen one, else their locale's, else the organisation's.
+    locale: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
 
     team: Mapped[Team] = relationship()
     managed_teams: Mapped[list[Team]] = relationship(secondary="managers", viewonly=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from bot.i18n import ENGLISH, N_, Translator
 from bot.db import Database
 from bot.models import (
     CreditReport,
@@ -86,7 +87,7 @@ def _anonymous_reports(session: Session, key: bytes, user_id: str) -> list[str]:
     return list(session.scalars(select(HiddenWorkReport.id).where(HiddenWorkReport.pseudonym.in_(list(whose)))))
 
 
-def my_data(db: Database, key: bytes, user_id: str) -> MyData:
+def my_data(db: Database, key: bytes, user_id: str, *, lang: str = "en") -> MyData:
     with db.session() as session:
         person = session.scalar(select(Person).where(Person.slack_user_id == user_id))
         team = session.get(Team, person.team_id) if person else None
@@ -104,9 +105,10 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
                 skipped.append(pulse_round.week)
             for question in thaw(pulse_round.question_set.questions):
                 if question.key in answered.answers:
-                    answers.append((pulse_round.week, question.text, _label(question, answered.answers[question.key])))
+                    label = _label(question, answered.answers[question.key], lang)
+                    answers.append((pulse_round.week, question.text_in(lang), label))
                 elif question.kind == "text" and answered.comment:
-                    answers.append((pulse_round.week, question.text, answered.comment))
+                    answers.append((pulse_round.week, question.text_in(lang), answered.comment))
         reports = own_reports(session, key, user_id, person_id, report_weeks(session))
         explainers = len(session.scalars(select(ExplainerDelivery.id).where(ExplainerDelivery.person_id == person_id)).all())
         feedback = len(_ratings(session, key, user_id))
@@ -128,20 +130,24 @@ def my_data(db: Database, key: bytes, user_id: str) -> MyData:
         feedback_given=feedback,
         named_questions=named,
         notes=(
-            "Questions you asked anonymously cannot be linked to you, so they are not listed.",
-            "Weekly figures already released still include your past answers: they are totals over "
-            "at least the minimum group, name nobody, and are never recounted.",
-            "A comment of a released week was also copied, word for word and without your name, to the "
-            "council's comments for that week; nothing links that copy to you, so it cannot be found "
-            "again to be shown here or deleted.",
+            N_("Questions you asked anonymously cannot be linked to you, so they are not listed."),
+            N_(
+                "Weekly figures already released still include your past answers: they are totals over "
+                "at least the minimum group, name nobody, and are never recounted."
+            ),
+            N_(
+                "A comment of a released week was also copied, word for word and without your name, to the "
+                "council's comments for that week; nothing links that copy to you, so it cannot be found "
+                "again to be shown here or deleted."
+            ),
         ),
     )
 
 
-def _label(question: object, value: float | None) -> str:
+def _label(question: object, value: float | None, lang: str = "en") -> str:
     for option in getattr(question, "options", ()):
         if option.value == value:
-            return str(option.label)
+            return str(option.label_in(lang))
     return "" if value is None else f"{value:g}"
 
 
@@ -153,19 +159,18 @@ class Forgotten:
     feedback: int
     named_questions: int
 
-    def summary(self) -> str:
-        return (
-            f"Deleted {_count(self.answers, 'answer')} in {_count(self.responses, 'weekly pulse')}, "
-            f"{_count(self.hidden_work, 'hidden-work report')}, {_count(self.feedback, 'explainer rating')} "
-            f"and {_count(self.named_questions, 'question')} asked with your name. "
+    def summary(self, t: Translator = ENGLISH) -> str:
+        return t.gettext(
+            "Deleted {answers} in {pulses}, {reports}, {ratings} and {questions} asked with your name. "
             "Weekly totals already released still include what you answered: they cover at least "
             "the minimum group, name nobody and are never recounted. Comments already released to the "
-            "council stay with them: nothing links them to you, so they cannot be found to be deleted."
+            "council stay with them: nothing links them to you, so they cannot be found to be deleted.",
+            answers=t.ngettext("{n} answer", "{n} answers", self.answers),
+            pulses=t.ngettext("{n} weekly pulse", "{n} weekly pulses", self.responses),
+            reports=t.ngettext("{n} hidden-work report", "{n} hidden-work reports", self.hidden_work),
+            ratings=t.ngettext("{n} explainer rating", "{n} explainer ratings", self.feedback),
+            questions=t.ngettext("{n} question", "{n} questions", self.named_questions),
         )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def forget(db: Database, key: bytes, user_id: str) -> Forgotten:

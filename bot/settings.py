@@ -210,9 +210,59 @@ class AwayStatus(_Strict):
     )
 
 
+Texts = tuple[tuple[str, str], ...]  # (language, text) pairs: hashable, and kept in a round as they are
+# An option label of digits and signs only ("2", "3") reads the same in every language.
+_NEUTRAL_LABEL = re.compile(r"^[\d\s.,:+<>·–-]*$")
+
+
+def _worded(data: Any, field: str, texts: str) -> Any:
+    """`text: {en: …, de: …}` (or `label:`) becomes the text to fall back on (English when the
+    map has it, else its first) plus every language's text under `texts`."""
+    if not isinstance(data, dict) or not isinstance(data.get(field), dict):
+        return data
+    words = data[field]
+    if not words:
+        raise ValueError(f"{field}: give the text, or a map of language codes to texts")
+    for lang, text in words.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{field}: the {lang} text is empty")
+    base = words.get("en", next(iter(words.values())))
+    return {**data, field: base, texts: tuple((str(lang), text) for lang, text in words.items())}
+
+
+def _check_texts(texts: Texts, field: str, max_chars: int) -> Texts:
+    from bot.i18n import SHIPPED
+
+    for lang, text in texts:
+        if lang not in SHIPPED:
+            raise ValueError(f"{field}: {lang!r} is not a language Rollout Pulse ships ({', '.join(SHIPPED)})")
+        if len(text) > max_chars:
+            raise ValueError(f"{field}: the {lang} text is longer than {max_chars} characters")
+    return texts
+
+
 class Option(_Strict):
     label: str = Field(min_length=1, max_length=40)
     value: float
+    labels: Texts = ()  # the label per language, when the bank is translated
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_per_language(cls, data: Any) -> Any:
+        return _worded(data, "label", "labels")
+
+    @field_validator("labels")
+    @classmethod
+    def _known_languages(cls, value: Texts) -> Texts:
+        return _check_texts(value, "label", 40)
+
+    @property
+    def neutral(self) -> bool:
+        """A label such as "2" that needs no translation."""
+        return bool(_NEUTRAL_LABEL.match(self.label))
+
+    def label_in(self, lang: str) -> str:
+        return dict(self.labels).get(lang, self.label)
 
 
 class Question(_Strict):
@@ -221,6 +271,36 @@ class Question(_Strict):
     kind: Literal["scale", "choice", "hours", "text"]
     options: tuple[Option, ...] = ()
     favourable_at_least: float | None = None
+    texts: Texts = ()  # the text per language, when the bank is translated
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_per_language(cls, data: Any) -> Any:
+        return _worded(data, "text", "texts")
+
+    @field_validator("texts")
+    @classmethod
+    def _known_languages(cls, value: Texts) -> Texts:
+        return _check_texts(value, "text", 200)
+
+    def text_in(self, lang: str) -> str:
+        """The question in `lang`; the bank's fallback text when it has none in that language."""
+        return dict(self.texts).get(lang, self.text)
+
+    @property
+    def languages(self) -> set[str]:
+        return {lang for lang, _ in self.texts} | {lang for option in self.options for lang, _ in option.labels}
+
+    def missing_language(self, lang: str, *, plain: bool = False) -> str | None:
+        """What of this question has no `lang` text, in words, or None when it is all there.
+        With `plain`, a text or label given as plain words counts as `lang`'s."""
+        if lang not in dict(self.texts) and not (plain and not self.texts):
+            return f"question {self.key}: no {lang} text"
+        for number, option in enumerate(self.options, start=1):
+            if option.neutral or lang in dict(option.labels) or (plain and not option.labels):
+                continue
+            return f"question {self.key}: option {number} ({option.label}) has no {lang} label"
+        return None
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Question:
@@ -229,9 +309,10 @@ class Question(_Strict):
                 raise ValueError(f"question {self.key}: a text question has no options")
         elif not 2 <= len(self.options) <= 7:
             raise ValueError(f"question {self.key}: needs 2 to 7 options")
-        labels = [o.label for o in self.options]
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"question {self.key}: option labels repeat")
+        for lang in {None, *self.languages}:
+            labels = [o.label if lang is None else o.label_in(lang) for o in self.options]
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"question {self.key}: option labels repeat" + (f" in {lang}" if lang else ""))
         return self
 
 
@@ -239,6 +320,9 @@ class QuestionBank(_Strict):
     core: tuple[Question, ...]
     rotating: tuple[Question, ...] = ()
     rotating_per_week: int = Field(default=1, ge=0)
+    # The languages every question and option is written in; left out, every language any
+    # question uses. A text given as plain words is the first language's.
+    languages: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -247,6 +331,46 @@ class QuestionBank(_Strict):
         if isinstance(data, dict) and not data.get("rotating") and "rotating_per_week" not in data:
             return {**data, "rotating_per_week": 0}
         return data
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _language_list(cls, value: Any) -> Any:
+        from bot.i18n import SHIPPED
+
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("list language codes, e.g. [en, de, fr]")
+        for item in items:
+            if item not in SHIPPED:
+                raise ValueError(f"{item!r} is not a language Rollout Pulse ships ({', '.join(SHIPPED)})")
+        return tuple(dict.fromkeys(items))
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return (*self.core, *self.rotating)
+
+    @property
+    def declared_languages(self) -> tuple[str, ...]:
+        """The languages the bank is written in (none: plain texts only)."""
+        if self.languages:
+            return self.languages
+        used = set().union(*(q.languages for q in self.questions))
+        from bot.i18n import SHIPPED
+
+        return tuple(lang for lang in SHIPPED if lang in used)
+
+    @model_validator(mode="after")
+    def _every_language_whole(self) -> QuestionBank:
+        languages = self.declared_languages
+        if not languages:
+            return self
+        for question in self.questions:
+            for lang in languages:
+                # A text given as plain words is the first language's.
+                missing = question.missing_language(lang, plain=lang == languages[0])
+                if missing is not None:
+                    raise ValueError(missing)
+        return self
 
     @model_validator(mode="after")
     def _sensible_survey(self) -> QuestionBank:
@@ -429,6 +553,28 @@ class Behaviour(_Strict):
     rollouts: RolloutRules = RolloutRules()
     roster: RosterSettings = RosterSettings()
     calendars: Calendars = Calendars()
+    # The organisation's language: the council's, and everyone's whose Slack language the app
+    # does not ship and who chose none with `/pulse language`.
+    language: str = "en"
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _shipped_language(cls, value: Any) -> Any:
+        from bot.i18n import SHIPPED, language_of
+
+        lang = language_of(value) if isinstance(value, str) else None
+        if lang is None or lang != str(value).strip().lower():
+            raise ValueError(f"{value!r} is not a language Rollout Pulse ships ({', '.join(SHIPPED)})")
+        return lang
+
+    @model_validator(mode="after")
+    def _bank_in_the_organisation_language(self) -> Behaviour:
+        languages = self.questions.declared_languages
+        if languages and self.language not in languages:
+            raise ValueError(
+                f"language is {self.language} but the question bank is written in {', '.join(languages)} only"
+            )
+        return self
 
     @field_validator("explainers_dir", mode="before")
     @classmethod

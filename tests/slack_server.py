@@ -270,6 +270,7 @@ class FakeSlack:
         status_expiration: int = 0,
         real_name: str | None = None,
         team_id: str = "T0001",
+        locale: str = "en-US",
     ) -> dict:
         name = email.split("@")[0] if email else user_id.lower()
         full_name = real_name or name
@@ -289,6 +290,8 @@ class FakeSlack:
                 "status_emoji": status_emoji,
                 "status_expiration": status_expiration,
             },
+            # Slack answers with it only when asked (include_locale): see _with_locale.
+            "_locale": locale,
         }
         _refresh_tz(user)
         with self._changed:
@@ -566,11 +569,14 @@ class FakeSlack:
         if channel_id[:1] in ("C", "G") and not self.channel(channel_id)["is_member"]:
             raise SlackError("not_in_channel")
 
-    def user(self, user_id: str | None, error: str = "user_not_found") -> dict:
+    def user(self, user_id: str | None, error: str = "user_not_found", *, with_locale: bool = False) -> dict:
         user = self.users.get(user_id or "")
         if user is None:
             raise SlackError(error)
-        return _refresh_tz(user)
+        answer = {k: v for k, v in _refresh_tz(user).items() if k != "_locale"}
+        if with_locale:
+            answer["locale"] = user["_locale"]
+        return answer
 
 
 def _refresh_tz(user: dict) -> dict:
@@ -805,7 +811,7 @@ def _views_update(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
 
 @_api("users.info")
 def _users_info(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
-    return {"user": fake.user(params.get("user"))}
+    return {"user": fake.user(params.get("user"), with_locale=_truthy(params.get("include_locale")))}
 
 
 @_api("users.list")
@@ -816,7 +822,9 @@ def _users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     start = int(cursor)
     limit = int(params.get("limit") or 200)
     team_id = params.get("team_id")
-    everyone = [fake.user(uid) for uid in fake.users if team_id is None or fake.users[uid]["team_id"] == team_id]
+    with_locale = _truthy(params.get("include_locale"))
+    everyone = [fake.user(uid, with_locale=with_locale) for uid in fake.users
+                if team_id is None or fake.users[uid]["team_id"] == team_id]
     more = start + limit < len(everyone)
     return {"members": everyone[start : start + limit],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""}}

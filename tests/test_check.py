@@ -17,7 +17,7 @@ from tests.conftest import BOT_TOKEN, POSTGRES_URL, PSEUDONYM_KEY, SIGNING_SECRE
 from tests.databases import scratch_schema
 from tests.slack_server import FakeSlack, manifest_bot_scopes
 
-HEAD = "0015"
+HEAD = "0016"
 
 
 @pytest.fixture

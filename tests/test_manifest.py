@@ -227,6 +227,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     # The roster matches people by profile.email, which users.list returns only with users:read.email.
     "users.list": {"users:read", "users:read.email"},
+    "users.info": {"users:read"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
 }

@@ -11,6 +11,15 @@ the file and the field, so a typo never silently drops a piece of content.
     week_offset: 0                                                                 # optional
     ---
     The text people read, in Markdown.
+
+A translation is a sibling file (`what-changes-at-go-live.de.md`, say) with the same key, its
+language and its own title; who it is for and when come from the explainer it translates:
+
+    ---
+    key: what-changes-at-go-live
+    lang: de
+    title: Was sich mit dem Go-live ändert und was nicht
+    ---
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -95,31 +104,62 @@ class Audience(_Strict):
         return level is not None and level.strip().casefold() in {lv.casefold() for lv in self.levels}
 
 
+def _one_line_title(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if "\n" in value:
+            raise ValueError("keep the title on one line")
+    return value
+
+
 class FrontMatter(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
     title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
     audience: Audience = Audience()
     week_offset: int | None = Field(default=None, ge=0, le=520)  # weeks after go-live; None: any time
 
-    @field_validator("title", mode="before")
-    @classmethod
-    def _one_line_title(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if "\n" in value:
-                raise ValueError("keep the title on one line")
-        return value
+    _title = field_validator("title", mode="before")(_one_line_title)
 
 
 class Explainer(FrontMatter):
     body: str = Field(min_length=1, max_length=BODY_MAX_CHARS)
+    lang: str | None = None  # set on a translation; the explainer it translates has none
+
+
+class TranslationMatter(_Strict):
+    """The front matter of a translation: the key and language, and a title of its own."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    lang: str
+    title: str = Field(min_length=1, max_length=TITLE_MAX_CHARS)
+
+    _title = field_validator("title", mode="before")(_one_line_title)
+
+    @field_validator("lang")
+    @classmethod
+    def _shipped(cls, value: str) -> str:
+        from bot.i18n import SHIPPED
+
+        if value not in SHIPPED or value == "en":
+            raise ValueError(f"{value!r} is not a language to translate into ({', '.join(SHIPPED[1:])})")
+        return value
 
 
 @dataclass(frozen=True)
 class Library:
-    """The explainers in the order people receive them: by week offset (timeless last), then key."""
+    """The explainers in the order people receive them: by week offset (timeless last), then key;
+    and their translations, by key and language."""
 
     explainers: tuple[Explainer, ...]
+    translations: tuple[Explainer, ...] = ()
+
+    def for_reader(self, key: str, lang: str, default: str = "en") -> Explainer | None:
+        """The explainer `key` in the reader's language, else the organisation's, else as written."""
+        return self.in_language(key, lang) or self.in_language(key, default) or self.get(key)
+
+    def in_language(self, key: str, lang: str) -> Explainer | None:
+        """The translation of `key` into `lang`, if there is one."""
+        return next((e for e in self.translations if e.key == key and e.lang == lang), None)
 
     def __iter__(self) -> Iterator[Explainer]:
         return iter(self.explainers)
@@ -145,14 +185,35 @@ def load_library(extra_dir: Path | None = None, *, content_dir: Path = CONTENT_D
     if extra_dir is not None:
         files += _markdown_files(extra_dir)
     seen: dict[str, Path] = {}
-    explainers = []
+    explainers: dict[str, Explainer] = {}
+    translated: dict[tuple[str, str], tuple[Path, TranslationMatter, str]] = {}
     for path in files:
-        explainer = parse_explainer(path)
+        front, body = _read(path)
+        if "lang" in front:
+            translation = _parse(path, TranslationMatter, front)
+            where = (translation.key, translation.lang)
+            if where in translated:
+                raise SettingsError(
+                    f"explainer {path}: lang: {translation.key!r} in {translation.lang} is already in {translated[where][0]}"
+                )
+            translated[where] = (path, translation, body)
+            continue
+        explainer = _explainer(path, front, body)
         if explainer.key in seen:
             raise SettingsError(f"explainer {path}: key: {explainer.key!r} is already used by {seen[explainer.key]}")
         seen[explainer.key] = path
-        explainers.append(explainer)
-    return Library(tuple(sorted(explainers, key=reading_order)))
+        explainers[explainer.key] = explainer
+    translations = []
+    for (key, lang), (path, translation, body) in sorted(translated.items()):
+        original = explainers.get(key)
+        if original is None:
+            raise SettingsError(f"explainer {path}: key: {key!r} translates no explainer in the library")
+        data = {**original.model_dump(), "title": translation.title, "body": body.strip(), "lang": lang}
+        try:
+            translations.append(Explainer(**data))
+        except ValidationError as error:
+            raise SettingsError(f"explainer {path}: {_describe(error)}") from None
+    return Library(tuple(sorted(explainers.values(), key=reading_order)), tuple(translations))
 
 
 def _markdown_files(folder: Path) -> list[Path]:
@@ -162,16 +223,34 @@ def _markdown_files(folder: Path) -> list[Path]:
 
 
 def parse_explainer(path: Path) -> Explainer:
+    front, body = _read(path)
+    return _explainer(path, front, body)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SettingsError(f"explainer {path}: not UTF-8 text") from None
     except OSError as error:
         raise SettingsError(f"explainer {path}: cannot read the file: {error.strerror}") from None
-    front, body = _split(path, text)
+    return _split(path, text)
+
+
+def _explainer(path: Path, front: dict[str, Any], body: str) -> Explainer:
+    meta = _parse(path, FrontMatter, front)
     try:
-        meta = FrontMatter.model_validate(front)
         return Explainer(**meta.model_dump(), body=body.strip())
+    except ValidationError as error:
+        raise SettingsError(f"explainer {path}: {_describe(error)}") from None
+
+
+_Matter = TypeVar("_Matter", bound=BaseModel)
+
+
+def _parse(path: Path, model: type[_Matter], front: dict[str, Any]) -> _Matter:
+    try:
+        return model.model_validate(front)
     except ValidationError as error:
         raise SettingsError(f"explainer {path}: {_describe(error)}") from None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import N_, person_language
 from bot.calendars.people import DueCohorts, PeopleCalendars
 from bot.db import Database, conflict_insert, upsert
 from bot.delivery import (
@@ -73,7 +74,7 @@ class TraceableQuestion(PulseError):
     """An anonymous question about an explainer so few people received that the asker could be told."""
 
 
-NO_COUNCIL_CHANNEL = (
+NO_COUNCIL_CHANNEL = N_(
     "Questions can't be sent yet: no council channel is set up. "
     "Please ask your Rollout Pulse admin to set PULSE_COUNCIL_CHANNEL."
 )
@@ -198,7 +199,7 @@ def run_explainer_job(
                 continue
             _queue(session, library, organisation, due_week, open_cohorts, at, run)
             run.weeks.append(str(due_week))
-    _send_claimed(db, messenger, library, at, run)
+    _send_claimed(db, messenger, library, at, run, behaviour.language)
     log.info(
         "explainers.run weeks=%s sent=%s failed=%s held=%s up_to_date=%s",
         run.weeks, run.sent, run.failed, run.held_away, run.up_to_date,
@@ -255,10 +256,12 @@ class _ExplainerClaim(Claim):
     tz: str
     explainer_key: str
     week: IsoWeek
+    lang: str = "en"  # the person's language
 
 
-def _claim(db: Database, run_id: Callable[[], int]) -> list[_ExplainerClaim]:
-    """Take a batch of queued deliveries for this run (another clock takes other batches)."""
+def _claim(db: Database, run_id: Callable[[], int], language: str) -> list[_ExplainerClaim]:
+    """Take a batch of queued deliveries for this run (another clock takes other batches);
+    `language` is the organisation's."""
     query = select(
         ExplainerDelivery.id,
         ExplainerDelivery.status,
@@ -267,6 +270,8 @@ def _claim(db: Database, run_id: Callable[[], int]) -> list[_ExplainerClaim]:
         Person.tz,
         ExplainerDelivery.explainer_key,
         ExplainerDelivery.week,
+        Person.language,
+        Person.locale,
     ).join(Person, Person.id == ExplainerDelivery.person_id)
     _, rows = claim_rows(db, ExplainerDelivery, query, run_id)
     return [
@@ -277,6 +282,7 @@ def _claim(db: Database, run_id: Callable[[], int]) -> list[_ExplainerClaim]:
             tz=row.tz,
             explainer_key=row.explainer_key,
             week=IsoWeek.parse(row.week),
+            lang=person_language(row.language, row.locale, language),
         )
         for row in rows
     ]
@@ -288,19 +294,22 @@ def _drop(db: Database, delivery_id: int) -> None:
         session.execute(delete(ExplainerDelivery).where(ExplainerDelivery.id == delivery_id))
 
 
-def _send_claimed(db: Database, messenger: Messenger, library: Library, at: dt.datetime, run: ExplainerRun) -> None:
+def _send_claimed(
+    db: Database, messenger: Messenger, library: Library, at: dt.datetime, run: ExplainerRun, language: str
+) -> None:
     def send(claim: _ExplainerClaim) -> MessageRef | None:
-        explainer = library.get(claim.explainer_key)
+        explainer = library.for_reader(claim.explainer_key, claim.lang, language)
         # Slack was down until the person's week ended, or the explainer has left the library:
         # rather than two explainers in one week, or a missing one, it waits for a later week.
         if explainer is None or _week_is_over(claim.tz, claim.week, at):
             _drop(db, claim.delivery_id)
             return None
-        return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id)
+        return messenger.send_explainer(claim.user_id, explainer, delivery_id=claim.delivery_id, lang=claim.lang)
 
     with live_run(db, "explainers") as live:
         ledger: Ledger[_ExplainerClaim] = StatusLedger(db, ExplainerDelivery, at, lambda: live.id)
-        send_claimed(messenger, "explainer", lambda: _claim(db, lambda: live.id), send, ledger, run, live)
+        claims = lambda: _claim(db, lambda: live.id, language)  # noqa: E731
+        send_claimed(messenger, "explainer", claims, send, ledger, run, live)
 
 
 # ---------------------------------------------------------------- feedback
@@ -315,7 +324,7 @@ def _require_sent(session: Session, person: Person, explainer_key: str) -> None:
         )
     )
     if sent is None:
-        raise UnknownExplainer("That explainer was not sent to you, so I can't record anything about it.")
+        raise UnknownExplainer(N_("That explainer was not sent to you, so I can't record anything about it."))
 
 
 def _rating_context(explainer_key: str, who: str) -> str:
@@ -389,9 +398,11 @@ def check_question(text: str) -> str:
     """The question as it will be stored, or InvalidQuestion saying what to change."""
     text = text.strip()
     if not text:
-        raise InvalidQuestion("Write your question first: it is empty.")
+        raise InvalidQuestion(N_("Write your question first: it is empty."))
     if len(text) > QUESTION_MAX_CHARS:
-        raise InvalidQuestion(f"Keep the question under {QUESTION_MAX_CHARS} characters (it has {len(text)}).")
+        raise InvalidQuestion(
+            N_("Keep the question under {most} characters (it has {count})."), most=QUESTION_MAX_CHARS, count=len(text)
+        )
     return text
 
 
@@ -427,13 +438,18 @@ def _require_anonymity_possible(session: Session, explainer_key: str, min_group:
     ).one()
     if not large_enough(people or 0, min_group):
         raise TraceableQuestion(
-            f"Fewer than {min_group} people have received this explainer, so the council could tell who "
-            "asked. Tick “Include my name” to send the question, or ask your manager instead."
+            N_(
+                "Fewer than {min_group} people have received this explainer, so the council could tell who "
+                "asked. Tick “Include my name” to send the question, or ask your manager instead."
+            ),
+            min_group=min_group,
         )
     if (zones or 0) < 2:
         raise TraceableQuestion(
-            "Everyone who has received this explainer works in one time zone, so the council could narrow "
-            "down who asked. Tick “Include my name” to send the question, or ask your manager instead."
+            N_(
+                "Everyone who has received this explainer works in one time zone, so the council could narrow "
+                "down who asked. Tick “Include my name” to send the question, or ask your manager instead."
+            )
         )
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
+from bot.i18n import ENGLISH, N_, Translator, translator, SHIPPED
 from bot.models import WORK_CATEGORIES
 
-# Display names, in the order forms and summaries list them.
+# Display names, in the order forms and summaries list them (translated where they are shown).
 CATEGORY_NAMES: dict[str, str] = {
-    "validation": "validation & review",
-    "prompting": "prompt work",
-    "cleanup": "data cleanup",
-    "exceptions": "exception handling",
-    "workaround": "workaround / shadow system",
-    "other": "other",
+    "validation": N_("validation & review"),
+    "prompting": N_("prompt work"),
+    "cleanup": N_("data cleanup"),
+    "exceptions": N_("exception handling"),
+    "workaround": N_("workaround / shadow system"),
+    "other": N_("other"),
 }
 if tuple(CATEGORY_NAMES) != WORK_CATEGORIES:  # pragma: no cover — caught at import, in every test
     raise RuntimeError("CATEGORY_NAMES must list exactly the database's WORK_CATEGORIES, in order")
@@ -68,18 +70,30 @@ _LOOKUP: dict[str, str] = {
 }
 
 
+@functools.cache
+def _names_in_every_language() -> dict[str, str]:
+    """A category's name in every shipped language reads as that category too (English words
+    first, so no translation can take one from another category)."""
+    lookup = dict(_LOOKUP)
+    for lang in SHIPPED:
+        for key in WORK_CATEGORIES:
+            lookup.setdefault(_normalise(translator(lang).gettext(CATEGORY_NAMES[key])), key)
+    return lookup
+
+
 def category_for(text: str) -> str | None:
     """The category key `text` names (a key, a display name or an alias), or None."""
-    return _LOOKUP.get(_normalise(text))
+    return _names_in_every_language().get(_normalise(text))
 
 
-def category_name(key: str) -> str:
-    return CATEGORY_NAMES[key]
+def category_name(key: str, t: Translator = ENGLISH) -> str:
+    return t.gettext(CATEGORY_NAMES[key])
 
 
-def category_choices() -> str:
-    """The words to type, with what each means, for help and error messages."""
+def category_choices(t: Translator = ENGLISH) -> str:
+    """The words to type, with what each means, for help and error messages. The words are the
+    same in every language (a one-line `/pulse log` reads them); what they mean is translated."""
     return ", ".join(
-        f"`{word}`" if word == CATEGORY_NAMES[key] else f"`{word}` ({CATEGORY_NAMES[key]})"
+        f"`{word}`" if word == category_name(key, t) else f"`{word}` ({category_name(key, t)})"
         for key, word in CATEGORY_WORDS.items()
     )

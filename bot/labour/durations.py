@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from bot.i18n import ENGLISH, N_, Localized, Translator
 from bot.labour.errors import UnreadableDuration
 
-EXAMPLES = "45m, 1h, 1h30m or 1.5h"
+EXAMPLES = N_("45m, 1h, 1h30m or 1.5h")
+_EXAMPLES = Localized(lambda t: t.gettext(EXAMPLES))
 
 _DURATION = re.compile(
     r"""^
@@ -25,10 +27,10 @@ def parse_duration(text: str) -> int:
     cleaned = " ".join(text.split())
     match = _DURATION.match(cleaned)
     if not cleaned or match is None or not (match["hours"] or match["minutes"]):
-        raise UnreadableDuration(_unreadable(cleaned))
+        raise _unreadable(cleaned)
     if match["minutes"] and not match["unit"] and not match["hours"]:
         # A bare number could be minutes or hours; guessing wrong would misstate the effort.
-        raise UnreadableDuration(f"Add a unit to “{cleaned[:_SHOWN]}”: {EXAMPLES}.")
+        raise UnreadableDuration(N_("Add a unit to “{text}”: {examples}."), text=cleaned[:_SHOWN], examples=_EXAMPLES)
     return _hours_in_minutes(match["hours"]) + int(match["minutes"] or 0)
 
 
@@ -39,21 +41,23 @@ def _hours_in_minutes(hours: str | None) -> int:
         # Decimal, so 1.1h is 66 minutes and not 66.00000000000001 rounded by luck.
         exact = Decimal(hours.replace(",", ".")) * 60
     except InvalidOperation:  # pragma: no cover — the pattern admits only digits and one separator
-        raise UnreadableDuration(_unreadable(hours)) from None
+        raise _unreadable(hours) from None
     return int(exact.to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def _unreadable(text: str) -> str:
+def _unreadable(text: str) -> UnreadableDuration:
     if not text:
-        return f"Say how long it took, e.g. {EXAMPLES}."
-    return f"I couldn't read “{text[:_SHOWN]}” as a duration. Write it like {EXAMPLES}."
+        return UnreadableDuration(N_("Say how long it took, e.g. {examples}."), examples=_EXAMPLES)
+    return UnreadableDuration(
+        N_("I couldn't read “{text}” as a duration. Write it like {examples}."), text=text[:_SHOWN], examples=_EXAMPLES
+    )
 
 
-def format_minutes(minutes: int) -> str:
+def format_minutes(minutes: int, t: Translator = ENGLISH) -> str:
     """`90` → "1 h 30 min": the unit people read at a glance."""
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
+        return t.gettext("{hours} h {minutes} min", hours=t.integer(hours), minutes=t.integer(rest))
     if hours:
-        return f"{hours} h"
-    return f"{rest} min"
+        return t.gettext("{hours} h", hours=t.integer(hours))
+    return t.gettext("{minutes} min", minutes=t.integer(rest))

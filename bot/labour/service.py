@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
+from bot.i18n import N_, Localized
 from bot.labour.categories import category_choices, category_for
 from bot.labour.durations import format_minutes, parse_duration
 from bot.labour.errors import (
@@ -81,21 +82,25 @@ def report_problems(
         problems.append(_unknown_category(category))
     tool, note = _clean(tool), _clean(note)
     if tool is not None and len(tool) > TOOL_MAX_CHARS:
-        problems.append(ToolTooLong(f"Keep the tool name to {TOOL_MAX_CHARS} characters (it has {len(tool)})."))
+        problems.append(
+            ToolTooLong(N_("Keep the tool name to {most} characters (it has {count})."), most=TOOL_MAX_CHARS, count=len(tool))
+        )
     if note is not None and len(note) > NOTE_MAX_CHARS:
-        problems.append(NoteTooLong(f"Keep the note to {NOTE_MAX_CHARS} characters (it has {len(note)})."))
+        problems.append(
+            NoteTooLong(N_("Keep the note to {most} characters (it has {count})."), most=NOTE_MAX_CHARS, count=len(note))
+        )
     return problems
 
 
 def _duration_problems(minutes: int) -> list[InvalidReport]:
     if minutes < REPORT_MIN_MINUTES:
-        return [DurationTooShort("Log at least 1 minute.")]
+        return [DurationTooShort(N_("Log at least 1 minute."))]
     if minutes > REPORT_MAX_MINUTES:
-        limit = format_minutes(REPORT_MAX_MINUTES)
         return [
             DurationTooLong(
-                f"{format_minutes(minutes)} is more than one report can hold (at most {limit}). "
-                "Log longer work as one report per day."
+                N_("{duration} is more than one report can hold (at most {limit}). Log longer work as one report per day."),
+                duration=Localized(lambda t: format_minutes(minutes, t)),
+                limit=Localized(lambda t: format_minutes(REPORT_MAX_MINUTES, t)),
             )
         ]
     return []
@@ -107,8 +112,12 @@ def _category(text: str | None) -> str | None:
 
 def _unknown_category(text: str | None) -> UnknownCategory:
     if not text or not text.strip():
-        return UnknownCategory(f"Say what kind of work it was: {category_choices()}.")
-    return UnknownCategory(f"“{text.strip()[:_QUOTED]}” is not a kind of hidden work I know. Use one of {category_choices()}.")
+        return UnknownCategory(N_("Say what kind of work it was: {categories}."), categories=Localized(category_choices))
+    return UnknownCategory(
+        N_("“{word}” is not a kind of hidden work I know. Use one of {categories}."),
+        word=text.strip()[:_QUOTED],
+        categories=Localized(category_choices),
+    )
 
 
 def _clean(text: str | None) -> str | None:

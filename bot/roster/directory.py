@@ -22,6 +22,7 @@ class SlackUser:
     status_text: str = ""
     status_expiration: dt.datetime | None = None  # None when the status does not expire
     name: str = ""  # the name Slack shows (real name, else display name), for what the roster reports
+    locale: str | None = None  # e.g. fr-FR, when Slack was asked for it (include_locale)
 
     @property
     def label(self) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from bot.progress import report as report_progress
 from bot.calendars.days import check_country, check_reaches, parse_workdays, workdays_text
 from bot.db import Database
+from bot.i18n import N_
 from bot.errors import NotEnrolled, RosterError
 from bot.models import Manager, Person, Team
 from bot.roster.directory import Directory, SlackUser, away_state
@@ -244,6 +245,7 @@ def import_roster(
             person.is_council = row.council
             person.country, person.workdays = row.country, row.workdays
             person.tz = timezone_or_utc(user.tz)
+            person.locale = user.locale or person.locale
             person.active = True
             person.away, person.away_until = is_away, away_until
             person.roster_source = "csv"
@@ -305,9 +307,12 @@ class RosterSync:
 
 
 def refresh_from_slack(person: Person, user: SlackUser, away: AwayStatus, at: dt.datetime) -> bool:
-    """Take the person's time zone, away status and deactivation from Slack; whether any changed."""
+    """Take the person's time zone, locale, away status and deactivation from Slack; whether any
+    of these but the locale changed (a locale is no roster change to report). A profile without
+    a locale (events carry none) leaves the one known."""
     before = (person.tz, person.away, person.away_until, person.active)
     person.tz = timezone_or_utc(user.tz) if user.tz else person.tz
+    person.locale = user.locale or person.locale
     person.away, person.away_until = away_state(user, away, at)
     if user.deleted:
         person.active = False
@@ -363,5 +368,5 @@ def enrolled_person(session: Session, user_id: str) -> Person:
     # The team comes with the person: the week's roster snapshot records its path.
     person = session.scalar(select(Person).options(joinedload(Person.team)).where(Person.slack_user_id == user_id))
     if person is None or not person.active:
-        raise NotEnrolled("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster.")
+        raise NotEnrolled(N_("You are not enrolled in Rollout Pulse. Ask your admin to add you to the roster."))
     return person

@@ -373,6 +373,7 @@ def _place(
             result.moved.append(f"{label} {paths.get(person.team_id, '?')} → {placement.team}")
     person.team_id = team_ids[placement.team]
     person.email = user.email or person.email
+    person.locale = user.locale or person.locale
     person.active = True
     person.roster_source = "usergroups"
     if levels is not None and user.user_id in levels:

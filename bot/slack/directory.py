@@ -32,13 +32,28 @@ def slack_user(raw: dict[str, Any]) -> SlackUser:
         status_text=str(profile.get("status_text") or ""),
         status_expiration=dt.datetime.fromtimestamp(expiration, UTC) if expiration else None,
         name=str(profile.get("real_name") or raw.get("real_name") or profile.get("display_name") or raw.get("name") or ""),
+        locale=_locale(raw.get("locale")),
     )
+
+
+def _locale(value: Any) -> str | None:
+    return value.strip()[:16] or None if isinstance(value, str) else None
 
 
 class SlackDirectory:
     def __init__(self, client: WebClient, *, org_wide: bool = False) -> None:
         self.client = client
         self.org_wide = org_wide
+
+    def user(self, user_id: str) -> SlackUser:
+        """One user, with their locale (users.info with include_locale)."""
+        try:
+            return slack_user(self.client.users_info(user=user_id, include_locale=True)["user"])
+        except SlackApiError as error:
+            raise RosterError(f"Slack refused users.info: {refusal(error.response)}") from None
+        except (SlackClientError, OSError) as error:
+            reason = unreachable(error, self.client.base_url, self.client.timeout)
+            raise RosterError(f"cannot reach Slack for users.info: {reason}") from None
 
     def all_users(self) -> Iterator[SlackUser]:
         if not self.org_wide:
@@ -64,7 +79,9 @@ class SlackDirectory:
 
     def _pages(self, method: str, team_id: str | None) -> Iterator[Any]:
         call = self.client.auth_teams_list if method == "auth.teams.list" else self.client.users_list
-        where = {} if team_id is None else {"team_id": team_id}
+        where: dict[str, Any] = {} if team_id is None else {"team_id": team_id}
+        if method == "users.list":
+            where["include_locale"] = True  # each person's Slack locale: they read the app in its language
         cursor: str | None = None
         while True:
             try:

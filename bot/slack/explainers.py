@@ -13,6 +13,7 @@ from bot.errors import PulseError
 from bot.explainers import service
 from bot.explainers.library import Explainer
 from bot.explainers.views import ExplainerView
+from bot.i18n import N_
 from bot.messenger import DeliveryFailed, MessageRef
 from bot.slack.services import Services
 from bot.slack.blocks.explainers import (
@@ -25,17 +26,18 @@ from bot.slack.ids import Action, Block, Callback
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = (
+STALE_BUTTON = N_(
     "This button no longer works: that explainer is no longer in the library, so nothing was recorded. "
     "Your next explainer arrives in your messages with this app; `/pulse help` shows what else you can do."
 )
-STALE_FORM = "This form no longer works: its explainer is no longer in the library. Close it; nothing was sent."
+STALE_FORM = N_("This form no longer works: its explainer is no longer in the library. Close it; nothing was sent.")
 
 
 def register(app: App, services: Services) -> None:
     library = services.settings.explainers
 
-    def refuse(respond: Respond, message: str) -> None:
+    def refuse(respond: Respond, error: PulseError, user_id: str) -> None:
+        message = error.in_language(services.translator(user_id))
         respond(blocks=problem_message(message), text=problem_text(message), response_type="ephemeral", replace_original=False)
 
     def explainer_of(action: dict[str, Any]) -> Explainer:
@@ -47,16 +49,19 @@ def register(app: App, services: Services) -> None:
     def feedback(helpful: bool) -> Callable[..., None]:
         def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
             ack()
+            user_id = body["user"]["id"]
             try:
                 explainer = explainer_of(action)
-                service.record_feedback(services.db, services.key, body["user"]["id"], explainer.key, helpful)
+                service.record_feedback(services.db, services.key, user_id, explainer.key, helpful)
             except PulseError as error:
-                refuse(respond, str(error))
+                refuse(respond, error, user_id)
                 return
             container = body.get("container", {})
             channel, ts = container.get("channel_id"), container.get("message_ts")
             if channel and ts:
-                services.messenger.update_explainer(MessageRef(channel, ts), ExplainerView(explainer, helpful))
+                lang = services.language(user_id)
+                shown = library.in_language(explainer.key, lang) or explainer
+                services.messenger.update_explainer(MessageRef(channel, ts), ExplainerView(shown, helpful), lang=lang)
 
         return handle
 
@@ -66,17 +71,21 @@ def register(app: App, services: Services) -> None:
     @app.action(Action.EXPLAINER_QUESTION)
     def open_question(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
+        user_id = body["user"]["id"]
         try:
             explainer = explainer_of(action)
-            service.check_asker(services.db, body["user"]["id"], explainer.key)
+            service.check_asker(services.db, user_id, explainer.key)
         except PulseError as error:
-            refuse(respond, str(error))
+            refuse(respond, error, user_id)
             return
+        lang = services.language(user_id)
+        t = services.translator(user_id)
         if not services.settings.pulse_council_channel:
             # Say so before anyone types a question that would have nowhere to go.
-            client.views_open(trigger_id=body["trigger_id"], view=question_unavailable_modal(service.NO_COUNCIL_CHANNEL))
+            view = question_unavailable_modal(t.gettext(service.NO_COUNCIL_CHANNEL), t)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=question_modal(explainer))
+        client.views_open(trigger_id=body["trigger_id"], view=question_modal(library.in_language(explainer.key, lang) or explainer, t))
 
     @app.view(Callback.EXPLAINER_QUESTION_MODAL)
     def submit_question(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -95,10 +104,10 @@ def register(app: App, services: Services) -> None:
             service.check_asker(services.db, user_id, explainer.key)
             service.check_anonymity(services.db, explainer.key, named=submission.named, min_group=services.min_group)
         except service.TraceableQuestion as error:
-            ack(response_action="errors", errors={Block.QUESTION_NAMED: str(error)})
+            ack(response_action="errors", errors={Block.QUESTION_NAMED: error.in_language(services.translator(user_id))})
             return
         except PulseError as error:
-            ack(response_action="errors", errors={Block.QUESTION_TEXT: str(error)})
+            ack(response_action="errors", errors={Block.QUESTION_TEXT: error.in_language(services.translator(user_id))})
             return
         ack()
         try:
@@ -111,12 +120,13 @@ def register(app: App, services: Services) -> None:
                 submission.text,
                 named=submission.named,
                 min_group=services.min_group,
-                title=explainer.title,
+                # The council reads the organisation's language.
+                title=library.for_reader(explainer.key, services.behaviour.language).title,
             )
         except PulseError as error:
             log.info("explainers.question_refused reason=%s", type(error).__name__)
             return
         try:
-            services.messenger.confirm_question(user_id, receipt)
+            services.messenger.confirm_question(user_id, receipt, lang=services.language(user_id))
         except DeliveryFailed as failure:
             log.warning("explainers.confirmation_failed question=%s reason=%s", receipt.question.question_id, failure.reason)

@@ -29,7 +29,7 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
         except NotEnrolled:
             pass  # left the roster between the reads: the next refresh says so
     view = home_view(status, min_group=services.min_group, pause_weeks=services.behaviour.schedule.home_pause_weeks,
-                     hidden_work=hidden_work, shared=shared)
+                     hidden_work=hidden_work, shared=shared, t=services.translator(user_id))
     client.views_publish(user_id=user_id, view=view)
 
 

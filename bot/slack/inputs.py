@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import PulseError
+from bot.i18n import N_, Localized
 from bot.labour.categories import MAX_CATEGORY_WORDS, category_choices, category_for
 from bot.labour.durations import parse_duration
 from bot.labour.errors import UnreadableDuration
@@ -59,9 +60,17 @@ class Forget(BaseModel):
     kind: Literal["forget"] = "forget"
 
 
+class Language(BaseModel):
+    """`/pulse language [code]`: no code shows the person's language and the others; `auto`
+    follows their Slack language again. Whether the code is known is the handler's to say."""
+
+    kind: Literal["language"] = "language"
+    code: str | None = None
+
+
 SUMMARY_MAX_WEEKS = 12
 
-SlashCommand = Help | Pause | Resume | Log | Summary | MyData | Forget
+SlashCommand = Help | Pause | Resume | Log | Summary | MyData | Forget | Language
 
 
 def parse_slash(text: str) -> SlashCommand:
@@ -78,7 +87,10 @@ def parse_slash(text: str) -> SlashCommand:
             return Pause()
         match = _WEEKS.match(" ".join(rest))
         if match is None:
-            raise UsageError(f"I couldn't read “{' '.join(rest)}”. Try `/pulse pause 2w`, or `/pulse pause` to pause until you resume.")
+            raise UsageError(
+                N_("I couldn't read “{words}”. Try `/pulse pause 2w`, or `/pulse pause` to pause until you resume."),
+                words=" ".join(rest),
+            )
         return Pause(weeks=int(match[1]))
     if name == "log":
         return _parse_log(text.strip()[len(words[0]) :])
@@ -88,7 +100,9 @@ def parse_slash(text: str) -> SlashCommand:
         return MyData()
     if name == "forget" and not rest:
         return Forget()
-    raise UsageError(f"I don't know `/pulse {text.strip()[:60]}`. Here is what I can do:")
+    if name == "language" and len(rest) <= 1:
+        return Language(code=rest[0][:20] if rest else None)
+    raise UsageError(N_("I don't know `/pulse {words}`. Here is what I can do:"), words=text.strip()[:60])
 
 
 def _parse_summary(words: list[str]) -> Summary:
@@ -97,7 +111,9 @@ def _parse_summary(words: list[str]) -> Summary:
         weeks = int(match[1])
         words = words[:-1]
         if not 1 <= weeks <= SUMMARY_MAX_WEEKS:
-            raise UsageError(f"A summary covers 1 to {SUMMARY_MAX_WEEKS} weeks, e.g. `/pulse summary Sales/EMEA 4w`.")
+            raise UsageError(
+                N_("A summary covers 1 to {most} weeks, e.g. `/pulse summary Sales/EMEA 4w`."), most=SUMMARY_MAX_WEEKS
+            )
     # Slack escapes &, < and > in command text; a team such as "R&D" is named as the roster has it.
     team = _unescape(" ".join(words)).strip().strip("/") or None
     return Summary(team=team, weeks=weeks)
@@ -129,9 +145,9 @@ def _parse_log(text: str) -> Log:
         else:
             break
     if minutes is None:
-        raise UsageError(_log_usage(_duration_problem(text, words, used)))
+        raise _log_usage(_duration_problem(text, words, used))
     if category is None:
-        raise UsageError(_log_usage(_category_problem(text, words, used)))
+        raise _log_usage(_category_problem(text, words, used))
     note = text[words[used - 1][1] :].strip() if used < len(words) else ""
     return Log(minutes=minutes, category=category, note=note or None)
 
@@ -165,30 +181,35 @@ def _word(text: str, words: list[Span], index: int) -> str:
     return text[start:end][:_SHOWN]
 
 
-def _duration_problem(text: str, words: list[Span], used: int) -> str:
+def _duration_problem(text: str, words: list[Span], used: int) -> PulseError:
     if used > 0:  # a category came first and no duration after it
-        return "How long did it take? Add a duration such as 45m, 1h, 1h30m or 1.5h."
+        return PulseError(N_("How long did it take? Add a duration such as 45m, 1h, 1h30m or 1.5h."))
     try:
         parse_duration(text[words[0][0] : words[0][1]])
     except UnreadableDuration as problem:
-        return str(problem)
+        return problem
     raise AssertionError("a readable first word would have been taken as the duration")  # pragma: no cover
 
 
-def _category_problem(text: str, words: list[Span], used: int) -> str:
+def _category_problem(text: str, words: list[Span], used: int) -> PulseError:
     if used >= len(words):
-        return "What kind of hidden work was it? Add a category after the duration."
-    return f"“{_word(text, words, used)}” is not a kind of hidden work I know."
+        return PulseError(N_("What kind of hidden work was it? Add a category after the duration."))
+    return PulseError(N_("“{word}” is not a kind of hidden work I know."), word=_word(text, words, used))
 
 
-def _log_usage(problem: str) -> str:
-    return f"{problem} For example: {LOG_EXAMPLE}. Categories: {category_choices()}."
+def _log_usage(problem: PulseError) -> UsageError:
+    return UsageError(
+        N_("{problem} For example: {example}. Categories: {categories}."),
+        problem=Localized(problem.in_language),
+        example=LOG_EXAMPLE,
+        categories=Localized(category_choices),
+    )
 
 
 # ---------------------------------------------------------------- the hidden-work form
 
 
-FORM_UNREADABLE = "This form could not be read. Close it and open it again."
+FORM_UNREADABLE = N_("This form could not be read. Close it and open it again.")
 
 
 class LogForm(BaseModel):

@@ -36,51 +36,56 @@ PERMALINK_TIMEOUT_SECONDS = 1
 
 
 def register(app: App, services: Services) -> None:
-    def open_form(client: WebClient, trigger_id: str, *, note: str | None = None, from_home: bool = False) -> None:
-        view = log_modal(min_group=services.min_group, note=note, from_home=from_home)
+    def open_form(
+        client: WebClient, trigger_id: str, user_id: str, *, note: str | None = None, from_home: bool = False
+    ) -> None:
+        view = log_modal(min_group=services.min_group, note=note, from_home=from_home, t=services.translator(user_id))
         client.views_open(trigger_id=trigger_id, view=view)
 
     @services.commands.handles(Log)
     def log_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         assert isinstance(parsed, Log)
         if parsed.minutes is None or parsed.category is None:
-            open_form(client, command["trigger_id"])
+            open_form(client, command["trigger_id"], command["user_id"])
             return
         logged = service.log_hidden_work(
             services.db, services.key, command["user_id"], minutes=parsed.minutes, category=parsed.category, note=parsed.note
         )
+        t = services.translator(command["user_id"])
         respond(
-            blocks=logged_message(logged, min_group=services.min_group), text=logged_text(logged), response_type="ephemeral"
+            blocks=logged_message(logged, min_group=services.min_group, t=t), text=logged_text(logged, t),
+            response_type="ephemeral",
         )
 
     @app.shortcut(Callback.LOG_WORK_SHORTCUT)
     def global_shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_form(client, shortcut["trigger_id"])
+        open_form(client, shortcut["trigger_id"], shortcut["user"]["id"])
 
     @app.shortcut(Callback.LOG_WORK_MESSAGE_SHORTCUT)
     def message_shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_form(client, shortcut["trigger_id"], note=_permalink(client, shortcut))
+        open_form(client, shortcut["trigger_id"], shortcut["user"]["id"], note=_permalink(client, shortcut))
 
     @app.action(Action.HOME_LOG_WORK)
     def home_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_form(client, body["trigger_id"], from_home=True)
+        open_form(client, body["trigger_id"], body["user"]["id"], from_home=True)
 
     @app.view(Callback.LOG_WORK_MODAL)
     def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        user_id = body["user"]["id"]
         try:
             form = LogForm.from_state(view.get("state", {}).get("values", {}))
         except UsageError as error:
-            ack(response_action="errors", errors=form_unreadable(str(error)))
+            ack(response_action="errors", errors=form_unreadable(error.in_language(services.translator(user_id))))
             return
         problems = service.report_problems(duration=form.duration, category=form.category, tool=form.tool, note=form.note)
         if problems:
-            ack(response_action="errors", errors=form_errors(problems))
+            ack(response_action="errors", errors=form_errors(problems, services.translator(user_id)))
             return
         ack()
-        user_id = body["user"]["id"]
+        t = services.translator(user_id)
         try:
             logged = service.log_hidden_work(
                 services.db,
@@ -93,9 +98,10 @@ def register(app: App, services: Services) -> None:
                 share_with_manager=form.share_with_manager,
             )
         except PulseError as error:
-            _dm(client, user_id, text=problem_text(str(error)), blocks=problem_message(str(error)))
+            text = error.in_language(t)
+            _dm(client, user_id, text=problem_text(text), blocks=problem_message(text))
             return
-        _dm(client, user_id, text=logged_text(logged), blocks=logged_message(logged, min_group=services.min_group))
+        _dm(client, user_id, text=logged_text(logged, t), blocks=logged_message(logged, min_group=services.min_group, t=t))
         if opened_from_home(view.get("private_metadata")):
             publish_home(services, client, user_id)
 

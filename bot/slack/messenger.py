@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.explainers.library import Explainer
+from bot.i18n import Translator, translator
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
 from bot.messenger import ChannelUnavailable, DeliveryFailed, DeliveryKind, MessageRef
 from bot.slack.blocks.explainers import (
@@ -78,26 +79,38 @@ class SlackMessenger:
         self.client = client
         self.once = without_unsafe_retries(client)
         self.min_group = min_group
-        self._built: dict[tuple[str, int], tuple[object, str, list[Any]]] = {}
+        self._built: dict[tuple[str, int, str], tuple[object, str, list[Any]]] = {}
 
-    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        text, blocks = self._built_once("pulse", pulse, lambda: (pulse_text(pulse), pulse_message(pulse, min_group=self.min_group)))
+    def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int, lang: str = "en") -> MessageRef:
+        t = translator(lang)
+        text, blocks = self._built_once(
+            "pulse", pulse, t, lambda: (pulse_text(pulse, t), pulse_message(pulse, min_group=self.min_group, t=t))
+        )
         return self._deliver(user_id, delivery_id, "pulse", text=text, blocks=blocks)
 
-    def update_pulse(self, ref: MessageRef, pulse: PulseView) -> None:
-        self._call("chat_update", channel=ref.channel, ts=ref.ts, text=pulse_text(pulse), blocks=pulse_message(pulse, min_group=self.min_group))
+    def update_pulse(self, ref: MessageRef, pulse: PulseView, *, lang: str = "en") -> None:
+        t = translator(lang)
+        self._call(
+            "chat_update", channel=ref.channel, ts=ref.ts,
+            text=pulse_text(pulse, t), blocks=pulse_message(pulse, min_group=self.min_group, t=t),
+        )
 
-    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int) -> MessageRef:
-        text, blocks = self._built_once("reminder", pulse, lambda: (reminder_text(pulse), reminder_message(pulse)))
+    def send_reminder(self, user_id: str, pulse: PulseView, *, delivery_id: int, lang: str = "en") -> MessageRef:
+        t = translator(lang)
+        text, blocks = self._built_once("reminder", pulse, t, lambda: (reminder_text(pulse, t), reminder_message(pulse, t)))
         return self._deliver(user_id, delivery_id, "reminder", text=text, blocks=blocks)
 
-    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int) -> MessageRef:
+    def send_explainer(self, user_id: str, explainer: Explainer, *, delivery_id: int, lang: str = "en") -> MessageRef:
+        t = translator(lang)
         view = ExplainerView(explainer)
-        text, blocks = self._built_once("explainer", explainer, lambda: (explainer_text(view), explainer_message(view)))
+        text, blocks = self._built_once("explainer", explainer, t, lambda: (explainer_text(view, t), explainer_message(view, t)))
         return self._deliver(user_id, delivery_id, "explainer", text=text, blocks=blocks, explainer=explainer.key)
 
-    def update_explainer(self, ref: MessageRef, view: ExplainerView) -> None:
-        self._call("chat_update", channel=ref.channel, ts=ref.ts, text=explainer_text(view), blocks=explainer_message(view))
+    def update_explainer(self, ref: MessageRef, view: ExplainerView, *, lang: str = "en") -> None:
+        t = translator(lang)
+        self._call(
+            "chat_update", channel=ref.channel, ts=ref.ts, text=explainer_text(view, t), blocks=explainer_message(view, t)
+        )
 
     def find_delivery(
         self, user_id: str, *, delivery_id: int, kind: DeliveryKind, since: dt.datetime
@@ -126,8 +139,9 @@ class SlackMessenger:
         # No metadata naming the asker: the message must not carry what the text leaves out.
         return self._post(channel, text=council_question_text(question), blocks=council_question_message(question))
 
-    def confirm_question(self, user_id: str, receipt: QuestionReceipt) -> MessageRef:
-        return self._post(user_id, text=question_confirmation_text(receipt), blocks=question_confirmation(receipt))
+    def confirm_question(self, user_id: str, receipt: QuestionReceipt, *, lang: str = "en") -> MessageRef:
+        t = translator(lang)
+        return self._post(user_id, text=question_confirmation_text(receipt, t), blocks=question_confirmation(receipt, t))
 
     def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
         # files_upload_v2 runs Slack's external upload flow: files.getUploadURLExternal, a POST of
@@ -224,11 +238,11 @@ class SlackMessenger:
                 posted(number)
 
     def _built_once(
-        self, kind: DeliveryKind, source: object, build: Callable[[], tuple[str, list[Any]]]
+        self, kind: DeliveryKind, source: object, t: Translator, build: Callable[[], tuple[str, list[Any]]]
     ) -> tuple[str, list[Any]]:
         """A fan-out sends the same message (a round's blank pulse, an explainer) to thousands of
-        people: it is built once per source object, not once per person."""
-        key = (kind, id(source))
+        people: it is built once per source object and language, not once per person."""
+        key = (kind, id(source), t.lang)
         cached = self._built.get(key)
         if cached is None or cached[0] is not source:
             if len(self._built) > 64:

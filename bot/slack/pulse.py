@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Gone, PulseError
+from bot.i18n import N_
 from bot.messenger import MessageRef
 from bot.slack.services import Services
 from bot.slack.blocks.common import parse_id
@@ -24,11 +25,11 @@ from bot.surveys.views import PulseView
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = (
+STALE_BUTTON = N_(
     "This button no longer works: it comes from an older pulse or an older version of Rollout Pulse. "
     "Your latest pulse is in your messages with this app, and the app's Home tab shows this week's."
 )
-STALE_FORM = "This form no longer works: its pulse is gone. Open the comment again from your latest pulse."
+STALE_FORM = N_("This form no longer works: its pulse is gone. Open the comment again from your latest pulse.")
 
 
 # Clicks on one message are handled in parallel threads; updates to it are serialised here.
@@ -71,27 +72,29 @@ def register(app: App, services: Services) -> None:
         again and, if it changed meanwhile, sent again. Whoever changes the state last re-reads
         it after that change, so the last update Slack applies shows every answer recorded.
         """
+        lang = services.language(user_id)
         with _MESSAGE_LOCKS[hash(message) % len(_MESSAGE_LOCKS)]:
             latest = service.pulse_for(services.db, services.key, user_id, round_id)
             for _ in range(MAX_REFRESHES):
-                services.messenger.update_pulse(message, latest)
+                services.messenger.update_pulse(message, latest, lang=lang)
                 again = service.pulse_for(services.db, services.key, user_id, round_id)
                 if again == latest:
                     return
                 latest = again
 
-    def refuse(respond: Respond, error: Exception) -> None:
-        respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
+    def refuse(respond: Respond, error: PulseError, user_id: str) -> None:
+        text = error.in_language(services.translator(user_id))
+        respond(blocks=problem_message(text), text=problem_text(text), response_type="ephemeral", replace_original=False)
 
     def record(click: _Click, respond: Respond) -> None:
         try:
             round_id, question_key, option = parse_answer_value(click.value)
             view = service.record_answer(services.db, services.key, click.user_id, round_id, question_key, option)
         except (ValueError, Gone):
-            refuse(respond, PulseError(STALE_BUTTON))
+            refuse(respond, PulseError(STALE_BUTTON), click.user_id)
             return
         except PulseError as error:
-            refuse(respond, error)
+            refuse(respond, error, click.user_id)
             return
         show(click, view)
 
@@ -100,10 +103,10 @@ def register(app: App, services: Services) -> None:
             try:
                 view = change(services.db, services.key, click.user_id, parse_id(click.value))
             except (ValueError, Gone):
-                refuse(respond, PulseError(STALE_BUTTON))
+                refuse(respond, PulseError(STALE_BUTTON), click.user_id)
                 return
             except PulseError as error:
-                refuse(respond, error)
+                refuse(respond, error, click.user_id)
                 return
             show(click, view)
 
@@ -144,15 +147,17 @@ def register(app: App, services: Services) -> None:
     @app.action(Action.PULSE_COMMENT)
     def open_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
+        user_id = body["user"]["id"]
         try:
-            view = service.pulse_for(services.db, services.key, body["user"]["id"], parse_id(action.get("value", "")))
+            view = service.pulse_for(services.db, services.key, user_id, parse_id(action.get("value", "")))
         except (ValueError, Gone):
-            refuse(respond, PulseError(STALE_BUTTON))
+            refuse(respond, PulseError(STALE_BUTTON), user_id)
             return
         except PulseError as error:
-            refuse(respond, error)
+            refuse(respond, error, user_id)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=comment_modal(view, min_group=services.min_group))
+        modal = comment_modal(view, min_group=services.min_group, t=services.translator(user_id))
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     @app.view(Callback.PULSE_COMMENT)
     def save_comment(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -162,14 +167,16 @@ def register(app: App, services: Services) -> None:
             round_id = parse_id(view.get("private_metadata", ""))
             current = service.pulse_for(services.db, services.key, user_id, round_id)
             if current.closed:
-                raise PulseError(f"The pulse for {current.week} has closed; comments are no longer recorded.")
+                raise PulseError(
+                    N_("The pulse for {week} has closed; comments are no longer recorded."), week=current.week
+                )
             if len(text.strip()) > service.COMMENT_MAX_CHARS:
-                raise PulseError(f"Keep the comment under {service.COMMENT_MAX_CHARS} characters.")
+                raise PulseError(N_("Keep the comment under {most} characters."), most=service.COMMENT_MAX_CHARS)
         except (ValueError, Gone):
-            ack(response_action="errors", errors={Block.COMMENT_INPUT: STALE_FORM})
+            ack(response_action="errors", errors={Block.COMMENT_INPUT: services.translator(user_id).gettext(STALE_FORM)})
             return
         except PulseError as error:
-            ack(response_action="errors", errors={Block.COMMENT_INPUT: str(error)})
+            ack(response_action="errors", errors={Block.COMMENT_INPUT: error.in_language(services.translator(user_id))})
             return
         ack()
         try:
@@ -184,8 +191,10 @@ def register(app: App, services: Services) -> None:
     @services.commands.handles(Pause)
     def pause_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         assert isinstance(parsed, Pause)
-        respond(text=paused_message(service.pause(services.db, command["user_id"], parsed.weeks)), response_type="ephemeral")
+        until = service.pause(services.db, command["user_id"], parsed.weeks)
+        respond(text=paused_message(until, services.translator(command["user_id"])), response_type="ephemeral")
 
     @services.commands.handles(Resume)
     def resume_command(parsed: SlashCommand, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        respond(text=resumed_message(service.resume(services.db, command["user_id"])), response_type="ephemeral")
+        was_paused = service.resume(services.db, command["user_id"])
+        respond(text=resumed_message(was_paused, services.translator(command["user_id"])), response_type="ephemeral")

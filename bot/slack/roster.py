@@ -1,9 +1,11 @@
 """The roster from Slack's events: `user_change` keeps time zones, away statuses and deactivations
-current; `team_join` places a new hire the day they join, when the mapped user groups place them."""
+current; `team_join` places a new hire the day they join, when the mapped user groups place them,
+with the Slack locale they read the app in."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App
@@ -12,7 +14,7 @@ from bot.errors import RosterError
 from bot.roster.directory import SlackUser
 from bot.roster.service import apply_slack_user
 from bot.roster.usergroups import enrol_new_member
-from bot.slack.directory import slack_user
+from bot.slack.directory import SlackDirectory, slack_user
 from bot.slack.services import Services
 from bot.slack.usergroups import SlackUserGroups
 
@@ -37,6 +39,11 @@ def register(app: App, services: Services) -> None:
 
 def _enrol(services: Services, user: SlackUser) -> None:
     behaviour = services.behaviour
+    try:
+        # The event leaves the locale out; users.info says it, so a new hire reads their language.
+        user = replace(user, locale=SlackDirectory(services.messenger.client).user(user.user_id).locale)
+    except RosterError as error:
+        log.info("roster.locale_unknown user=%s reason=%s", user.user_id, str(error).splitlines()[0])
     try:
         outcome = enrol_new_member(
             services.db, user, SlackUserGroups(services.messenger.client), behaviour.roster, away=behaviour.away_status

@@ -14,6 +14,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.db import Database
+from bot.i18n import Translator, translator
+from bot.roster.language import language_for
 from bot.settings import Behaviour, Settings
 from bot.slack.background import Background
 from bot.slack.inputs import SlashCommand
@@ -72,6 +74,13 @@ class Services:
     @property
     def min_group(self) -> int:
         return self.behaviour.min_group_size
+
+    def language(self, user_id: str) -> str:
+        """The language `user_id` reads (their choice, their Slack locale's, or the organisation's)."""
+        return language_for(self.db, user_id, self.behaviour.language)
+
+    def translator(self, user_id: str) -> Translator:
+        return translator(self.language(user_id))
 
 
 def make_services(settings: Settings, db: Database, *, background: Executor | None = None) -> Services:

@@ -16,13 +16,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.i18n import N_
 from bot.slack.services import Services
 from bot.slack.blocks.replies import problem_message
 from bot.slack.home import publish_home
 
 log = logging.getLogger(__name__)
 
-STALE_BUTTON = (
+STALE_BUTTON = N_(
     "This button no longer works: it comes from an older message or an older version of Rollout Pulse. "
     "Type `/pulse help` to see what you can do, or open the app's Home tab."
 )
@@ -34,12 +35,13 @@ def tell_stale(services: Services, body: dict[str, Any], respond: Respond, clien
 
     Under a message, an ephemeral reply. App Home and modals have no response_url: the Home tab is
     shown afresh (its buttons become the current ones) and the reply goes to the person's DM with
-    the app.
+    the app. `text` is the English message, shown in the person's language.
     """
+    user_id = body["user"]["id"]
+    text = services.translator(user_id).gettext(text)
     if body.get("response_url"):
         respond(blocks=problem_message(text), text=text, response_type="ephemeral", replace_original=False)
         return
-    user_id = body["user"]["id"]
     try:
         if (body.get("view") or {}).get("type") == "home":
             publish_home(services, client, user_id)

@@ -43,7 +43,8 @@ def register(app: App, services: Services) -> None:
         send(respond, messages)
         if credit is None or not shared or _continues(messages):
             return  # the reports shared with the caller follow the summary's last page
-        for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages)):
+        t = services.translator(user_id)
+        for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages), t=t):
             respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
 
     @services.commands.handles(Summary)

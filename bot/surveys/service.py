@@ -34,6 +34,7 @@ from bot.delivery import (
     taken_over,
 )
 from bot.errors import Gone, InvalidAnswer, PulseError, RoundClosed
+from bot.i18n import N_, person_language
 from bot.messenger import MessageRef, Messenger
 from bot.models import (
     COMMENT_MAX_CHARS,
@@ -84,7 +85,7 @@ def ensure_round(session: Session, week: IsoWeek, bank: QuestionBank, at: dt.dat
 def _round(session: Session, round_id: int) -> PulseRound:
     pulse_round = session.get(PulseRound, round_id)
     if pulse_round is None:
-        raise Gone("That pulse no longer exists.")
+        raise Gone(N_("That pulse no longer exists."))
     return pulse_round
 
 
@@ -133,13 +134,17 @@ def _queue_deliveries(session: Session, pulse_round: PulseRound, cohorts: DueCoh
 @dataclass(frozen=True)
 class _PulseClaim(Claim):
     pulse_round: PulseRound
+    lang: str = "en"  # the person's language
 
 
-def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> list[_PulseClaim]:
+def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int], *, language: str = "en") -> list[_PulseClaim]:
     """Take a batch of queued deliveries for the run `run_id` names (another clock takes other
-    batches), with the claims of runs that died."""
+    batches), with the claims of runs that died. `language` is the organisation's."""
     query = (
-        select(Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id)
+        select(
+            Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id,
+            Person.language, Person.locale,
+        )
         .join(Person, Person.id == Delivery.person_id)
         .join(PulseRound, PulseRound.id == Delivery.round_id)
         .where(PulseRound.closes_at > at)
@@ -152,20 +157,25 @@ def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> li
         claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
         rounds = {r.id: r for r in session.scalars(claimed.where(PulseRound.id.in_({row.round_id for row in rows})))}
     return [
-        _PulseClaim(row.id, row.slack_user_id, taken_over(row), pulse_round=rounds[row.round_id]) for row in rows
+        _PulseClaim(
+            row.id, row.slack_user_id, taken_over(row), pulse_round=rounds[row.round_id],
+            lang=person_language(row.language, row.locale, language),
+        )
+        for row in rows
     ]
 
 
-def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun) -> None:
+def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun, language: str) -> None:
     views: dict[int, PulseView] = {}
 
     def send(claim: _PulseClaim) -> MessageRef:
         view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
-        return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id)
+        return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id, lang=claim.lang)
 
     with live_run(db, "pulse") as live:
         ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at, lambda: live.id)
-        send_claimed(messenger, "pulse", lambda: claim_pulses(db, at, lambda: live.id), send, ledger, run, live)
+        claims = lambda: claim_pulses(db, at, lambda: live.id, language=language)  # noqa: E731
+        send_claimed(messenger, "pulse", claims, send, ledger, run, live)
 
 
 def run_pulse_job(
@@ -180,7 +190,7 @@ def run_pulse_job(
     """DM this week's pulse to everyone whose local send time has passed and who has not had it."""
     at = at or now()
     run = queue_due_pulses(db, behaviour, at=at, force=force, week=week)
-    _send_claimed(db, messenger, at, run)
+    _send_claimed(db, messenger, at, run, behaviour.language)
     log.info("pulse.run weeks=%s sent=%s failed=%s held=%s", run.weeks, run.sent, run.failed, run.held_away)
     return run
 
@@ -243,6 +253,7 @@ def _reminder_claimable(claim_time: dt.datetime) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class _ReminderClaim(Claim):
     round_id: int
+    lang: str = "en"  # the person's language
 
 
 def _due_reminders(
@@ -252,7 +263,7 @@ def _due_reminders(
     delay = behaviour.schedule.reminder_after_hours
     with db.session() as session:
         query = (
-            select(Delivery, Person.slack_user_id, *CALENDAR_COLUMNS)
+            select(Delivery, Person.slack_user_id, Person.language, Person.locale, *CALENDAR_COLUMNS)
             .join(Person, Person.id == Delivery.person_id)
             .join(Team, Team.id == Person.team_id)
             .join(PulseRound, PulseRound.id == Delivery.round_id)
@@ -281,8 +292,9 @@ def _due_reminders(
                 user_id,
                 taken_over=delivery.reminded_at if delivery.reminder_status == "sending" else None,
                 round_id=delivery.round_id,
+                lang=person_language(chosen, locale, behaviour.language),
             )
-            for delivery, user_id, *calendar in candidates
+            for delivery, user_id, chosen, locale, *calendar in candidates
             if week_pseudonym(key, delivery.round.week, user_id) not in answered[delivery.round_id]
             # Only on a workday of their own calendar, in working hours; force ignores both.
             and (force or may_send_now(calendars.cohort(*calendar), behaviour.schedule, behaviour.schedule.pulse_time, at))
@@ -371,7 +383,7 @@ def run_reminder_job(
     batches = iter(range(0, len(due), CLAIM_BATCH))
 
     def send(claim: _ReminderClaim) -> MessageRef:
-        return messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id)
+        return messenger.send_reminder(claim.user_id, views[claim.round_id], delivery_id=claim.delivery_id, lang=claim.lang)
 
     with live_run(db, "reminders") as live:
 
@@ -448,7 +460,7 @@ def _answered_view(pulse_round: PulseRound, answered: Answered, at: dt.datetime)
 def _open_round(session: Session, round_id: int, at: dt.datetime) -> PulseRound:
     pulse_round = _round(session, round_id)
     if pulse_round.closes_at <= at:
-        raise RoundClosed(f"The pulse for {pulse_round.week} has closed; answers are no longer recorded.")
+        raise RoundClosed(N_("The pulse for {week} has closed; answers are no longer recorded."), week=pulse_round.week)
     return pulse_round
 
 
@@ -513,9 +525,9 @@ def record_answers(
         for question_key, option_index in chosen.items():
             question = questions.get(question_key)
             if question is None:
-                raise Gone("That question is not in this pulse.")
+                raise Gone(N_("That question is not in this pulse."))
             if question.kind == "text" or not 0 <= option_index < len(question.options):
-                raise InvalidAnswer("That answer does not belong to this pulse.")
+                raise InvalidAnswer(N_("That answer does not belong to this pulse."))
             values[question.key] = float(question.options[option_index].value)
         who = week_pseudonym(key, pulse_round.week, user_id)
 
@@ -533,12 +545,14 @@ def record_comment(
     at = at or now()
     text = text.strip()
     if len(text) > COMMENT_MAX_CHARS:
-        raise InvalidAnswer(f"Keep the comment under {COMMENT_MAX_CHARS} characters (it has {len(text)}).")
+        raise InvalidAnswer(
+            N_("Keep the comment under {most} characters (it has {count})."), most=COMMENT_MAX_CHARS, count=len(text)
+        )
     with db.session() as session:
         person = enrolled_person(session, user_id)
         pulse_round = _open_round(session, round_id, at)
         if not any(q.kind == "text" for q in thaw(pulse_round.question_set.questions)):
-            raise InvalidAnswer("This pulse has no comment question.")
+            raise InvalidAnswer(N_("This pulse has no comment question."))
         who = week_pseudonym(key, pulse_round.week, user_id)
         exists_already = session.scalar(
             select(Response.id).where(Response.round_id == pulse_round.id, Response.pseudonym == who)
@@ -632,7 +646,7 @@ def pause(db: Database, user_id: str, weeks: int | None, *, at: dt.datetime | No
     """Pause pulses for `weeks` weeks, or until resumed; returns the last paused day."""
     at = at or now()
     if weeks is not None and not 1 <= weeks <= MAX_PAUSE_WEEKS:
-        raise InvalidPause(f"Pause for 1 to {MAX_PAUSE_WEEKS} weeks, e.g. `/pulse pause 2w`.")
+        raise InvalidPause(N_("Pause for 1 to {most} weeks, e.g. `/pulse pause 2w`."), most=MAX_PAUSE_WEEKS)
     with db.session() as session:
         person = enrolled_person(session, user_id)
         until = PAUSED_UNTIL_RESUMED if weeks is None else at.date() + dt.timedelta(weeks=weeks) - dt.timedelta(days=1)

@@ -8,6 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot.i18n import ENGLISH, Translator
+
 # Row ids are PostgreSQL `integer`s; a number outside that range on a button was never ours.
 MAX_ROW_ID = 2**31 - 1
 
@@ -44,10 +46,13 @@ def split_text(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def slack_date(at: dt.datetime) -> str:
+def slack_date(at: dt.datetime, t: Translator = ENGLISH) -> str:
     """A date Slack shows in each reader's own time zone, with a UTC fallback."""
-    fallback = at.astimezone(dt.timezone.utc).strftime("%a %d %b %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    utc = at.astimezone(dt.timezone.utc)
+    fallback = t.datetime(utc, english="EEE dd MMM HH:mm", skeleton="MMMEd") + " UTC"
+    # Slack fills in {date_short_pretty} and {time}; only the words around them are ours.
+    shown = t.gettext("{date_short_pretty} at {time}")
+    return f"<!date^{int(at.timestamp())}^{shown}|{fallback}>"
 
 
 def render(blocks: Sequence[Block]) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.i18n import ENGLISH, N_, Translator
+from bot.labour.categories import category_name
 from bot.labour.credit import CreditForManager, PersonCredit, SharedByMe, SharedReport
 from bot.labour.durations import format_minutes
 from bot.slack.blocks.common import escape, render, split_text
@@ -26,24 +28,25 @@ MESSAGE_CHARS = MESSAGE_BLOCK_TEXT_BUDGET
 # A slash command's response_url takes five messages; the summary itself is the first.
 CREDIT_MESSAGES = 4
 
-FOOTNOTE = (
+FOOTNOTE = N_(
     "Shared by the people who logged it, so the effort gets credit. Hidden work logged without "
     "sharing counts only in released team figures and is never shown by name."
 )
 
 
-def report_line(report: SharedReport) -> str:
-    tool = escape(report.tool) if report.tool else "no tool named"
+def report_line(report: SharedReport, t: Translator = ENGLISH) -> str:
+    tool = escape(report.tool) if report.tool else t.gettext("no tool named")
     note = f" · {escape(report.note)}" if report.note else ""
-    return f"• {report.week} · {format_minutes(report.minutes)} · {escape(report.category_name)} · {tool}{note}"
+    category = escape(category_name(report.category, t))
+    return f"• {report.week} · {format_minutes(report.minutes, t)} · {category} · {tool}{note}"
 
 
-def _reports_word(count: int) -> str:
-    return "1 report" if count == 1 else f"{count} reports"
+def _reports_word(count: int, t: Translator = ENGLISH) -> str:
+    return t.ngettext("{n} report", "{n} reports", count)
 
 
-def _people_word(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
+def _people_word(count: int, t: Translator = ENGLISH) -> str:
+    return t.ngettext("{n} person", "{n} people", count)
 
 
 def _sections(heading: str, lines: Sequence[str], continued: str) -> list[tuple[str, int]]:
@@ -64,30 +67,48 @@ def _sections(heading: str, lines: Sequence[str], continued: str) -> list[tuple[
     return sections
 
 
-def _person(credit: PersonCredit) -> list[tuple[str, int]]:
-    heading = f"*<@{credit.user_id}>* · total {format_minutes(credit.minutes)} in {_reports_word(len(credit.reports))}"
-    return _sections(heading, [report_line(r) for r in credit.reports], f"*<@{credit.user_id}>* (continued)")
+def _person(credit: PersonCredit, t: Translator) -> list[tuple[str, int]]:
+    heading = t.gettext(
+        "*{person}* · total {duration} in {reports}",
+        person=f"<@{credit.user_id}>",
+        duration=format_minutes(credit.minutes, t),
+        reports=_reports_word(len(credit.reports), t),
+    )
+    more = t.gettext("*{person}* (continued)", person=f"<@{credit.user_id}>")
+    return _sections(heading, [report_line(r, t) for r in credit.reports], more)
 
 
-def credit_text(credit: CreditForManager) -> str:
-    return f"Hidden AI work shared with you: {format_minutes(credit.minutes)} from {_people_word(len(credit.people))}"
+def credit_text(credit: CreditForManager, t: Translator = ENGLISH) -> str:
+    return t.gettext(
+        "Hidden AI work shared with you: {duration} from {people}",
+        duration=format_minutes(credit.minutes, t),
+        people=_people_word(len(credit.people), t),
+    )
 
 
-def credit_messages(credit: CreditForManager, *, budget: int = CREDIT_MESSAGES) -> list[tuple[str, list[dict[str, Any]]]]:
+def credit_messages(
+    credit: CreditForManager, *, budget: int = CREDIT_MESSAGES, t: Translator = ENGLISH
+) -> list[tuple[str, list[dict[str, Any]]]]:
     """(fallback text, blocks) per ephemeral message, at most `budget` of them (at least one:
     what does not fit is counted and named in it); none when nobody shared anything."""
     budget = max(budget, 1)
     if not credit.people:
         return []
-    span = credit.weeks[0] if len(credit.weeks) == 1 else f"{credit.weeks[0]} to {credit.weeks[-1]}"
+    span = _span(credit.weeks, t)
     teams = ", ".join(escape(team) for team in credit.teams)
     if len(teams) > 500:
-        teams = f"your {len(credit.teams)} teams"
-    summary = f"{format_minutes(credit.minutes)} from {_people_word(len(credit.people))} in {teams}, with each person's total."
+        teams = t.ngettext("your {n} team", "your {n} teams", len(credit.teams))
+    summary = t.gettext(
+        "{duration} from {people} in {teams}, with each person's total.",
+        duration=format_minutes(credit.minutes, t),
+        people=_people_word(len(credit.people), t),
+        teams=teams,
+    )
     # (text, whose, how many of their reports) per section, in order.
-    sections: list[tuple[str, int | None, int]] = [(f"*Hidden AI work shared with you* · {span}\n{summary}", None, 0)]
+    title = t.gettext("*Hidden AI work shared with you* · {weeks}", weeks=span)
+    sections: list[tuple[str, int | None, int]] = [(f"{title}\n{summary}", None, 0)]
     for index, person in enumerate(credit.people):
-        sections += [(text, index, count) for text, count in _person(person)]
+        sections += [(text, index, count) for text, count in _person(person, t)]
     messages: list[list[str]] = [[]]
     size = 0
     rest: list[tuple[str, int | None, int]] = []
@@ -101,22 +122,33 @@ def credit_messages(credit: CreditForManager, *, budget: int = CREDIT_MESSAGES) 
             size = 0
         messages[-1].append(text)
         size += len(text)
-    note = FOOTNOTE
+    note = t.gettext(FOOTNOTE)
     if rest:
         people = sorted({whose for _, whose, _ in rest if whose is not None})
         named = ", ".join(f"<@{credit.people[i].user_id}>" for i in people[:20])
-        others = f" and {len(people) - 20} more" if len(people) > 20 else ""
+        if len(people) > 20:
+            named = t.gettext("{people} and {count} more", people=named, count=t.integer(len(people) - 20))
         note = (
-            f"Not listed, as one reply to a command holds no more: {_reports_word(sum(n for _, _, n in rest))} "
-            f"from {named}{others}. Ask for fewer weeks or one team (`/pulse summary &lt;team&gt; 1w`) to see them. " + FOOTNOTE
+            t.gettext(
+                "Not listed, as one reply to a command holds no more: {reports} from {people}. "
+                "Ask for fewer weeks or one team (`/pulse summary &lt;team&gt; 1w`) to see them.",
+                reports=_reports_word(sum(n for _, _, n in rest), t),
+                people=named,
+            )
+            + " "
+            + t.gettext(FOOTNOTE)
         )
     rendered = []
     for number, texts in enumerate(messages, start=1):
         blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text)) for text in texts]
         if number == len(messages):
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
-        rendered.append((credit_text(credit), render(blocks)))
+        rendered.append((credit_text(credit, t), render(blocks)))
     return rendered
+
+
+def _span(weeks: tuple[str, ...] | list[str], t: Translator) -> str:
+    return weeks[0] if len(weeks) == 1 else t.gettext("{first} to {last}", first=weeks[0], last=weeks[-1])
 
 
 # ---------------------------------------------------------------- App Home
@@ -125,30 +157,39 @@ def credit_messages(credit: CreditForManager, *, budget: int = CREDIT_MESSAGES) 
 HOME_SECTIONS = 20  # App Home holds 100 blocks; the rest of the tab needs a dozen
 
 
-def shared_home_blocks(shared: SharedByMe) -> list[Block]:
+def shared_home_blocks(shared: SharedByMe, t: Translator = ENGLISH) -> list[Block]:
     """What the person shared for credit in these weeks, and who can see it."""
     if shared.visible_to:
         names = ", ".join(f"<@{user}>" for user in shared.visible_to)
-        audience = f"Visible to {names}: the managers of your team (or of a team above it)."
+        audience = t.gettext("Visible to {people}: the managers of your team (or of a team above it).", people=names)
     else:
-        audience = "No manager of your team is on the roster, so nobody sees these yet."
-    span = f"{shared.weeks[0]} to {shared.weeks[-1]}" if len(shared.weeks) > 1 else shared.weeks[0]
+        audience = t.gettext("No manager of your team is on the roster, so nobody sees these yet.")
+    title = t.gettext("*Shared with your manager* · {weeks}", weeks=_span(shared.weeks, t))
     if not shared.reports:
-        heading = (
-            f"*Shared with your manager* · {span}\nNothing shared in these weeks. Tick “Show this to my "
+        heading = title + "\n" + t.gettext(
+            "Nothing shared in these weeks. Tick “Show this to my "
             "manager” when you log work, and it is listed for them by name so the effort gets credit."
         )
         return [SectionBlock(text=MarkdownTextObject(text=heading)), ContextBlock(elements=[MarkdownTextObject(text=audience)])]
     total = sum(report.minutes for report in shared.reports)
-    heading = f"*Shared with your manager* · {span}\n{format_minutes(total)} in {_reports_word(len(shared.reports))}, newest first"
-    newest_first = [report_line(r) for r in reversed(shared.reports)]
-    sections = _sections(heading, newest_first, "*Shared with your manager* (continued)")
+    heading = title + "\n" + t.gettext(
+        "{duration} in {reports}, newest first",
+        duration=format_minutes(total, t),
+        reports=_reports_word(len(shared.reports), t),
+    )
+    newest_first = [report_line(r, t) for r in reversed(shared.reports)]
+    sections = _sections(heading, newest_first, t.gettext("*Shared with your manager* (continued)"))
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text)) for text, _ in sections[:HOME_SECTIONS]]
     if len(sections) > HOME_SECTIONS:
         missing = sum(count for _, count in sections[HOME_SECTIONS:])
         audience = (
-            f"{_reports_word(missing)} from earlier in these weeks not listed here, as the tab holds no "
-            "more: `/pulse mydata` lists every one. " + audience
+            t.gettext(
+                "{reports} from earlier in these weeks not listed here, as the tab holds no "
+                "more: `/pulse mydata` lists every one.",
+                reports=_reports_word(missing, t),
+            )
+            + " "
+            + audience
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=audience)]))
     return blocks

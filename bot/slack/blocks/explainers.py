@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.explainers.library import Explainer
 from bot.explainers.views import CouncilQuestion, ExplainerView, QuestionReceipt
+from bot.i18n import ENGLISH, N_, Translator
 from bot.models import QUESTION_MAX_CHARS
 from bot.slack.blocks.common import escape, render
 from bot.slack.blocks.layout import SECTION_TEXT_MAX, cut_point
@@ -39,7 +40,7 @@ SECTION_MAX_CHARS = SECTION_TEXT_MAX
 NAMED_VALUE = "named"
 FEEDBACK_BLOCK = "explainer_feedback"
 
-PRIVACY_NOTE = (
+PRIVACY_NOTE = N_(
     ":lock: Your rating is anonymous. A question goes to the performance council without your name "
     "unless you choose to add it."
 )
@@ -94,97 +95,99 @@ def _quoted(text: str) -> str:
 # ---------------------------------------------------------------- the explainer DM
 
 
-def explainer_text(view: ExplainerView) -> str:
+def explainer_text(view: ExplainerView, t: Translator = ENGLISH) -> str:
     """The notification and screen-reader text of the explainer message."""
-    return f"This week's explainer: {escape(view.explainer.title)}"
+    return t.gettext("This week's explainer: {title}", title=escape(view.explainer.title))
 
 
-def explainer_message(view: ExplainerView) -> list[dict[str, Any]]:
+def explainer_message(view: ExplainerView, t: Translator = ENGLISH) -> list[dict[str, Any]]:
     explainer = view.explainer
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=explainer.title, emoji=True)),
         *sections(mrkdwn(explainer.body)),
-        ContextBlock(elements=[MarkdownTextObject(text=_status(view))]),
-        ActionsBlock(block_id=FEEDBACK_BLOCK, elements=_buttons(view)),
+        ContextBlock(elements=[MarkdownTextObject(text=_status(view, t))]),
+        ActionsBlock(block_id=FEEDBACK_BLOCK, elements=_buttons(view, t)),
     ]
     return render(blocks)
 
 
-def _status(view: ExplainerView) -> str:
+def _status(view: ExplainerView, t: Translator) -> str:
     if view.helpful is True:
-        return ":white_check_mark: Thanks: recorded that this helped. You can change your mind below."
+        return t.gettext(":white_check_mark: Thanks: recorded that this helped. You can change your mind below.")
     if view.helpful is False:
-        return (
+        return t.gettext(
             ":white_check_mark: Thanks: recorded that this did not help. If something is unclear, "
             "ask the council below."
         )
-    return f"Was this useful? {PRIVACY_NOTE}"
+    return t.gettext("Was this useful?") + " " + t.gettext(PRIVACY_NOTE)
 
 
-def _buttons(view: ExplainerView) -> list[ButtonElement]:
+def _buttons(view: ExplainerView, t: Translator) -> list[ButtonElement]:
     key = view.explainer.key
     return [
         ButtonElement(
-            text=":thumbsup: Helpful",
+            text=t.gettext(":thumbsup: Helpful"),
             action_id=Action.EXPLAINER_HELPFUL,
             value=key,
             style="primary" if view.helpful is True else None,
         ),
         ButtonElement(
-            text=":thumbsdown: Not helpful",
+            text=t.gettext(":thumbsdown: Not helpful"),
             action_id=Action.EXPLAINER_NOT_HELPFUL,
             value=key,
             style="primary" if view.helpful is False else None,
         ),
-        ButtonElement(text=":raising_hand: I have a question", action_id=Action.EXPLAINER_QUESTION, value=key),
+        ButtonElement(text=t.gettext(":raising_hand: I have a question"), action_id=Action.EXPLAINER_QUESTION, value=key),
     ]
 
 
 # ---------------------------------------------------------------- the question modal
 
 
-def question_modal(explainer: Explainer) -> dict[str, Any]:
+def question_modal(explainer: Explainer, t: Translator = ENGLISH) -> dict[str, Any]:
     view = View(
         type="modal",
         callback_id=Callback.EXPLAINER_QUESTION_MODAL,
         private_metadata=explainer.key,
-        title=PlainTextObject(text="Ask the council"),
-        submit=PlainTextObject(text="Send"),
-        close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=t.gettext("Ask the council")),
+        submit=PlainTextObject(text=t.gettext("Send")),
+        close=PlainTextObject(text=t.gettext("Cancel")),
         blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"About the explainer *{escape(explainer.title)}*")),
+            SectionBlock(
+                text=MarkdownTextObject(text=t.gettext("About the explainer *{title}*", title=escape(explainer.title)))
+            ),
             InputBlock(
                 block_id=BlockId.QUESTION_TEXT,
-                label=PlainTextObject(text="Your question"),
+                label=PlainTextObject(text=t.gettext("Your question")),
                 element=PlainTextInputElement(
                     action_id=Action.QUESTION_TEXT,
                     multiline=True,
                     max_length=QUESTION_MAX_CHARS,
-                    placeholder=PlainTextObject(text="What is still unclear about how AI changes your work?"),
+                    placeholder=PlainTextObject(text=t.gettext("What is still unclear about how AI changes your work?")),
                 ),
-                hint=PlainTextObject(text="It goes to the performance council's channel."),
+                hint=PlainTextObject(text=t.gettext("It goes to the performance council's channel.")),
             ),
             InputBlock(
                 block_id=BlockId.QUESTION_NAMED,
-                label=PlainTextObject(text="Your name"),
+                label=PlainTextObject(text=t.gettext("Your name")),
                 optional=True,
                 element=CheckboxesElement(
                     action_id=Action.QUESTION_NAMED,
-                    options=[Option(value=NAMED_VALUE, text="Include my name")],
+                    options=[Option(value=NAMED_VALUE, text=t.gettext("Include my name"))],
                 ),
-                hint=PlainTextObject(text="Leave it unticked and the council sees the question, not who asked."),
+                hint=PlainTextObject(text=t.gettext("Leave it unticked and the council sees the question, not who asked.")),
             ),
         ],
     )
     return view.to_dict()
 
 
-def question_unavailable_modal(reason: str) -> dict[str, Any]:
+def question_unavailable_modal(reason: str, t: Translator = ENGLISH) -> dict[str, Any]:
     """Shown instead of the question form when the question would have nowhere to go."""
     view = View(
         type="modal",
-        title=PlainTextObject(text="Ask the council"),
-        close=PlainTextObject(text="OK"),
+        title=PlainTextObject(text=t.gettext("Ask the council")),
+        close=PlainTextObject(text=t.gettext("OK")),
         blocks=[SectionBlock(text=MarkdownTextObject(text=f":warning: {escape(reason)}"))],
     )
     return view.to_dict()
@@ -232,31 +235,45 @@ def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
     return render(blocks)
 
 
-def question_confirmation_text(receipt: QuestionReceipt) -> str:
+def question_confirmation_text(receipt: QuestionReceipt, t: Translator = ENGLISH) -> str:
     title = escape(receipt.question.explainer_title)
     if receipt.posted:
-        return f"Your question about “{title}” was sent to the council."
+        return t.gettext("Your question about “{title}” was sent to the council.", title=title)
     if receipt.queued:
-        return f"Your question about “{title}” goes to the council with the next daily batch."
-    return f"Your question about “{title}” is saved; the next daily batch posts it."
+        return t.gettext("Your question about “{title}” goes to the council with the next daily batch.", title=title)
+    return t.gettext("Your question about “{title}” is saved; the next daily batch posts it.", title=title)
 
 
-def question_confirmation(receipt: QuestionReceipt) -> list[dict[str, Any]]:
+def question_confirmation(receipt: QuestionReceipt, t: Translator = ENGLISH) -> list[dict[str, Any]]:
     question = receipt.question
-    how = "anonymously" if question.anonymous else "with your name"
     title = escape(question.explainer_title)
-    if receipt.posted:
-        heading = f":white_check_mark: Your question about *{title}* was sent to the performance council {how}."
+    if receipt.posted and question.anonymous:
+        heading = t.gettext(
+            ":white_check_mark: Your question about *{title}* was sent to the performance council anonymously.", title=title
+        )
+    elif receipt.posted:
+        heading = t.gettext(
+            ":white_check_mark: Your question about *{title}* was sent to the performance council with your name.",
+            title=title,
+        )
     elif receipt.queued:
-        heading = (
-            f":inbox_tray: Your question about *{title}* is saved without your name. It goes to the performance "
+        heading = t.gettext(
+            ":inbox_tray: Your question about *{title}* is saved without your name. It goes to the performance "
             "council with today's batch of questions (or the next one): questions asked without a name are "
-            "posted together once a day, so nobody can tell from the time who asked."
+            "posted together once a day, so nobody can tell from the time who asked.",
+            title=title,
+        )
+    elif question.anonymous:
+        heading = t.gettext(
+            ":inbox_tray: Your question about *{title}* is saved (anonymously). Slack would not post it to the "
+            "council channel just now, so it goes with the next daily batch of questions.",
+            title=title,
         )
     else:
-        heading = (
-            f":inbox_tray: Your question about *{title}* is saved ({how}). Slack would not post it to the "
-            "council channel just now, so it goes with the next daily batch of questions."
+        heading = t.gettext(
+            ":inbox_tray: Your question about *{title}* is saved (with your name). Slack would not post it to the "
+            "council channel just now, so it goes with the next daily batch of questions.",
+            title=title,
         )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=heading)),

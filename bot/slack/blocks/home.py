@@ -16,7 +16,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.i18n import ENGLISH, N_, Translator
 from bot.labour.credit import SharedByMe
+from bot.labour.categories import category_name
 from bot.labour.durations import format_minutes
 from bot.labour.views import HiddenWorkSummary
 from bot.models import PAUSED_UNTIL_RESUMED
@@ -25,7 +27,7 @@ from bot.slack.blocks.credit import shared_home_blocks
 from bot.slack.ids import Action
 from bot.surveys.views import WeekStatus
 
-ABOUT = (
+ABOUT = N_(
     "Rollout Pulse asks a one-minute question set each week about how the AI rollout is going "
     "for you. Your answers are stored under a pseudonym and only ever shown in groups of at "
     "least {min_group} people. Type `/pulse help` for everything you can do."
@@ -39,82 +41,103 @@ def home_view(
     pause_weeks: int = 2,
     hidden_work: HiddenWorkSummary | None = None,
     shared: SharedByMe | None = None,
+    t: Translator = ENGLISH,
 ) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text="Rollout Pulse")]
     if not status.enrolled:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text="You are not enrolled in the weekly pulse yet. Ask your admin to add you to the roster."
+                    text=t.gettext("You are not enrolled in the weekly pulse yet. Ask your admin to add you to the roster.")
                 )
             )
         )
     else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*This week ({status.week})*\n{_pulse_line(status)}")))
-        blocks.append(_pause_controls(status, pause_weeks))
+        heading = t.gettext("*This week ({week})*", week=status.week)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"{heading}\n{_pulse_line(status, t)}")))
+        blocks.append(_pause_controls(status, pause_weeks, t))
     if hidden_work is not None:
-        work = _hidden_work(hidden_work)
+        work = _hidden_work(hidden_work, t)
         if shared is not None:
-            work[-1:-1] = shared_home_blocks(shared)  # before the button to log more
+            work[-1:-1] = shared_home_blocks(shared, t)  # before the button to log more
         blocks.extend(work)
     blocks.append(DividerBlock())
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=ABOUT.format(min_group=min_group))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t.gettext(ABOUT, min_group=min_group))]))
     return View(type="home", blocks=blocks).to_dict()
 
 
-def _pulse_line(status: WeekStatus) -> str:
+def _pulse_line(status: WeekStatus, t: Translator) -> str:
     if status.paused_until is not None:
         if status.paused_until == PAUSED_UNTIL_RESUMED:
-            return ":double_vertical_bar: Your pulse is paused until you resume it."
-        return f":double_vertical_bar: Your pulse is paused through {status.paused_until:%a %d %b}."
+            return t.gettext(":double_vertical_bar: Your pulse is paused until you resume it.")
+        day = t.date(status.paused_until, english="EEE dd MMM", skeleton="MMMd")
+        return t.gettext(":double_vertical_bar: Your pulse is paused through {date}.", date=day)
     pulse = status.pulse
     if pulse is None:
         if status.days_off:
-            return ":palm_tree: No pulse for you this week: the rest of your week is days off."
+            return t.gettext(":palm_tree: No pulse for you this week: the rest of your week is days off.")
         if status.expected_at is not None:
-            return f":hourglass_flowing_sand: Your pulse arrives {slack_date(status.expected_at)}."
-        return ":hourglass_flowing_sand: Your pulse has not been sent yet."
+            return t.gettext(":hourglass_flowing_sand: Your pulse arrives {date}.", date=slack_date(status.expected_at, t))
+        return t.gettext(":hourglass_flowing_sand: Your pulse has not been sent yet.")
     if pulse.closed:
-        return ":lock: This week's pulse has closed."
+        return t.gettext(":lock: This week's pulse has closed.")
     if pulse.skipped:
-        return ":fast_forward: You skipped this week's pulse."
+        return t.gettext(":fast_forward: You skipped this week's pulse.")
     total = len(pulse.closed_questions)
     if pulse.complete:
-        return f":white_check_mark: Answered, all {total} questions. You can change answers until {slack_date(pulse.closes_at)}."
+        return t.ngettext(
+            ":white_check_mark: Answered, all {n} questions. You can change answers until {date}.",
+            ":white_check_mark: Answered, all {n} questions. You can change answers until {date}.",
+            total,
+            date=slack_date(pulse.closes_at, t),
+        )
     if pulse.answered:
-        return f":pencil2: {pulse.answered} of {total} answered. Your pulse is in your messages with this app."
-    return ":envelope: Your pulse is waiting in your messages with this app. It takes about a minute."
+        return t.ngettext(
+            ":pencil2: {answered} of {n} answered. Your pulse is in your messages with this app.",
+            ":pencil2: {answered} of {n} answered. Your pulse is in your messages with this app.",
+            total,
+            answered=t.integer(pulse.answered),
+        )
+    return t.gettext(":envelope: Your pulse is waiting in your messages with this app. It takes about a minute.")
 
 
-def _pause_controls(status: WeekStatus, weeks: int) -> Block:
+def _pause_controls(status: WeekStatus, weeks: int, t: Translator) -> Block:
     if status.paused_until is not None:
-        return ActionsBlock(elements=[ButtonElement(text="Resume my pulse", action_id=Action.HOME_RESUME, style="primary")])
-    label = "Pause for a week" if weeks == 1 else f"Pause for {weeks} weeks"
+        button = ButtonElement(text=t.gettext("Resume my pulse"), action_id=Action.HOME_RESUME, style="primary")
+        return ActionsBlock(elements=[button])
+    label = t.ngettext("Pause for a week", "Pause for {n} weeks", weeks)
     return ActionsBlock(elements=[ButtonElement(text=label, action_id=Action.HOME_PAUSE, value=str(weeks))])
 
 
-def _hidden_work(summary: HiddenWorkSummary) -> list[Block]:
+def _hidden_work(summary: HiddenWorkSummary, t: Translator) -> list[Block]:
     """This week's hidden AI work by category, the weeks before, and the way to log more."""
     if summary.by_category:
-        lines = [f"This week ({summary.week}): *{format_minutes(summary.week_minutes)}*"]
-        lines += [f"• {escape(item.name)}: {format_minutes(item.minutes)}" for item in summary.by_category]
+        lines = [
+            t.gettext("This week ({week}): *{duration}*", week=summary.week, duration=format_minutes(summary.week_minutes, t))
+        ]
+        lines += [
+            f"• {escape(category_name(item.category, t))}: {format_minutes(item.minutes, t)}" for item in summary.by_category
+        ]
     else:
         lines = [
-            (
-                f"Nothing logged this week ({summary.week}). Checking, prompting and fixing what AI "
-                "produces is work too: log it so it counts."
+            t.gettext(
+                "Nothing logged this week ({week}). Checking, prompting and fixing what AI "
+                "produces is work too: log it so it counts.",
+                week=summary.week,
             )
         ]
     blocks: list[Block] = [
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text="*Hidden AI work*\n" + "\n".join(lines))),
+        SectionBlock(text=MarkdownTextObject(text=t.gettext("*Hidden AI work*") + "\n" + "\n".join(lines))),
     ]
     if summary.previous_weeks:
         earlier = " · ".join(
-            f"{week.week}: {format_minutes(week.minutes) if week.minutes else '—'}" for week in summary.previous_weeks
+            f"{week.week}: {format_minutes(week.minutes, t) if week.minutes else '—'}" for week in summary.previous_weeks
         )
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Weeks before: {earlier}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t.gettext("Weeks before: {weeks}", weeks=earlier))]))
     blocks.append(
-        ActionsBlock(elements=[ButtonElement(text="Log hidden work", action_id=Action.HOME_LOG_WORK, style="primary")])
+        ActionsBlock(
+            elements=[ButtonElement(text=t.gettext("Log hidden work"), action_id=Action.HOME_LOG_WORK, style="primary")]
+        )
     )
     return blocks

@@ -45,6 +45,7 @@ class Part:
     entries: tuple[Entry, ...]
     noun: str = "lines"  # what the items are, for a note such as "12 of 230 alerts shown here"
     items: tuple[int, ...] = ()  # the item each entry belongs to (a long line is several entries)
+    more: str = ""  # the title where the part goes on in another message; "" for "<title> (continued)"
 
     @staticmethod
     def of_lines(key: str, title: str, lines: Iterable[str], *, noun: str = "lines") -> Part:
@@ -55,6 +56,10 @@ class Part:
             entries += pieces
             items += [item] * len(pieces)
         return Part(key, title, tuple(entries), noun, tuple(items))
+
+    @property
+    def continued_title(self) -> str:
+        return self.more or continued(self.title)
 
     def item_of(self, entry: int) -> int:
         return self.items[entry] if self.items else entry
@@ -173,14 +178,14 @@ class _Pager:
         entry = part.entries[entry_index]
         title = None
         if self.titled != part_index and part.title:
-            title = part.title if entry_index == 0 else continued(part.title)
+            title = part.title if entry_index == 0 else part.continued_title
         if not self._fits(title, entry):
             if not self.shown:
                 raise ValueError(f"an entry of {part.key!r} does not fit in an empty message")
             self._close(Position(part_index, entry_index))
             title = None
             if part.title:
-                title = continued(part.title) if entry_index else part.title
+                title = part.continued_title if entry_index else part.title
             if not self._fits(title, entry):
                 raise ValueError(f"an entry of {part.key!r} does not fit in an empty message")
         if title is not None:
