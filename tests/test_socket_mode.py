@@ -57,8 +57,11 @@ def peer(slack: FakeSlack) -> Iterator[SocketModePeer]:
 def test_pulse_socket_needs_no_signing_secret_and_acknowledges_and_answers_each_envelope(
     settings: Settings, database_url: str, db: Database, slack: FakeSlack, peer: SocketModePeer, tmp_path: Path
 ) -> None:
-    factories.person(db, "UANNA", tz="UTC")
-    factories.person(db, "UBEN", tz="UTC")
+    for user_id in ("UANNA", "UBEN"):
+        factories.person(db, user_id, tz="UTC")
+        # In Slack's directory too: the daily roster sync the process's clock catches up on at
+        # start-up (from its hour on) would otherwise take them off the roster.
+        slack.add_user(user_id, tz="UTC")
     # This week's pulse, on the real clock the process runs on.
     schedule = settings.behaviour.schedule
     week = IsoWeek.of(now().date())
