@@ -311,12 +311,21 @@ def test_cut_off_json_is_refused_as_unreadable_and_changes_nothing(seeded: Seede
         body, content_type = built(seeded, REAL_REQUESTS[name])
         cut_off = body[: max(1, int(len(body) * cut))]
         response = seeded.post(cut_off, content_type)
-        # A form cut before its `payload=` is no request at all, which Bolt answers as unhandled.
-        assert response.status == (400 if content_type == JSON or b"payload=" in cut_off else 404)
+        # A form cut inside its field name (`payloa`) is no request at all, which Bolt answers as
+        # unhandled; from `payload` on, with its value empty or cut, it is an unreadable one.
+        assert response.status == (400 if content_type == JSON or b"payload" in cut_off else 404)
         refused_cleanly(seeded, response, before)
 
     send()
     still_records_an_answer(seeded)
+
+
+@pytest.mark.parametrize(("body", "status"), [(b"payloa", 404), (b"payload", 400), (b"payload=", 400), (b"payload=%7B", 400)])
+def test_a_form_cut_around_its_payload_field_is_refused_the_same_way_every_time(seeded: Seeded, body: bytes, status: int) -> None:
+    before = snapshot(seeded.db)
+    response = seeded.post(body, FORM)
+    assert response.status == status
+    refused_cleanly(seeded, response, before)
 
 
 def test_slash_commands_missing_fields_slack_always_sends_are_refused(seeded: Seeded) -> None:
