@@ -650,3 +650,20 @@ def test_a_french_manager_of_60_teams_reads_the_summary_in_french(
     with freeze_time("2026-12-01 10:00"):
         english = summary_replies(app, organisation.council, f"summary {shown(organisation.managed[1])} 2w")
     assert "• 2026-W48: 5 answered (100%) · capability 2.0 · workload 1.0" in mrkdwn_of(english[0]["blocks"])
+
+
+def test_a_question_from_an_explainer_reaches_the_council_in_its_language() -> None:
+    from bot.explainers.views import CouncilQuestion
+    from bot.slack.blocks.explainers import council_question_message, council_question_text
+
+    anonymous = CouncilQuestion(7, "go-live", "Was sich beim Go-live ändert", "Wer prüft <die> Zahlen & wann?" * 40, str(WEEK))
+    named = CouncilQuestion(8, "go-live", "Ce qui change", "Qui valide ?", str(WEEK), asker="UCLAIRE")
+    german, french = translator("de"), translator("fr")
+    assert council_question_text(anonymous, german) == "Jemand hat dem Gremium eine Frage zu „Was sich beim Go-live ändert“ gestellt"
+    assert "Anonym gestellt: Rollout Pulse speichert nicht, wer gefragt hat." in json.dumps(
+        council_question_message(anonymous, german), ensure_ascii=False
+    )
+    assert_valid_message(council_question_text(anonymous, german), council_question_message(anonymous, german))
+    shown = json.dumps(council_question_message(named, french), ensure_ascii=False)
+    assert "*<@UCLAIRE> a posé une question sur la fiche « Ce qui change »*" in shown
+    assert f"Posée avec son nom, par choix, en {WEEK}." in shown
