@@ -390,7 +390,8 @@ def digest_show(week: IsoWeek | None) -> None:
     settings.require(*REQUIRED["reports"], purpose="to read the released figures")
     reported = week or reported_week(settings, now(), force=True)
     assert reported is not None
-    result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported, settings.pseudonym_key)
+    # The terminal reads English, as the rest of the CLI does.
+    result, _ = build_digest(_database(settings), settings.behaviour, settings.explainers, reported, settings.pseudonym_key, lang="en")
     click.echo(render_digest(result))
 
 

@@ -109,7 +109,7 @@ class MemoryMessenger:
         self.delivered[(kind, delivery_id)] = ref
         return ref
 
-    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
+    def post_question(self, channel: str, question: CouncilQuestion, *, lang: str = "en") -> MessageRef:
         self.questions.append(question)
         return MessageRef(channel=channel, ts=f"{question.question_id}.000400")
 
@@ -121,7 +121,15 @@ class MemoryMessenger:
         return MessageRef(channel=channel, ts=f"{len(self.digests)}.000500")
 
     def post_comments(
-        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+        self,
+        channel: str,
+        thread_ts: str,
+        week: str,
+        comments: Sequence[str],
+        *,
+        skip: int,
+        posted: Callable[[int], None],
+        lang: str = "en",
     ) -> None:
         self.comments[week] = list(comments)
         posted(1)

@@ -125,9 +125,13 @@ class Translator:
         pattern = "#,##0." + "0" * places if places else "#,##0"
         return format_decimal(number, format=pattern, locale=self.locale, decimal_quantization=True)
 
-    def percent(self, share: float) -> str:
-        """A share (0.25) as a whole percentage, as this language writes it (25%, 25 %)."""
-        return format_percent(share, locale=self.locale)
+    def percent(self, share: float, places: int = 0) -> str:
+        """A share (0.25) as a percentage, whole unless `places` are asked for, as this language
+        writes it (25%, 25 %, 25,5 %)."""
+        if not places:
+            return format_percent(share, locale=self.locale)
+        pattern = self.locale.percent_formats[None].pattern.replace("0", "0." + "0" * places, 1)
+        return format_percent(share, format=pattern, locale=self.locale, decimal_quantization=True)
 
     def date(self, day: dt.date, *, english: str, skeleton: str) -> str:
         """A date: in English by the pattern the app has always used, elsewhere by CLDR's

@@ -91,14 +91,16 @@ class Messenger(Protocol):
         the conversation itself says whether the message went out."""
         ...
 
-    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef: ...
+    # `lang` of a council post is the council's language (the organisation's, bot/i18n.py).
+    def post_question(self, channel: str, question: CouncilQuestion, *, lang: str = "en") -> MessageRef: ...
 
     def upload_chart(self, channel: str, png: bytes, *, title: str, thread_ts: str | None = None) -> None:
         """Share a PNG chart in a channel, or in a message's thread when thread_ts is given."""
         ...
 
     def post_digest(self, channel: str, digest: Digest) -> MessageRef:
-        """Post the digest's main message: headline figures, alerts and pause signals."""
+        """Post the digest's main message: headline figures, alerts and pause signals, in the
+        language the digest was built in (`digest.lang`)."""
         ...
 
     def find_digest(self, channel: str, week: str, *, since: dt.datetime) -> MessageRef | None:
@@ -113,9 +115,17 @@ class Messenger(Protocol):
         ...
 
     def post_comments(
-        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+        self,
+        channel: str,
+        thread_ts: str,
+        week: str,
+        comments: Sequence[str],
+        *,
+        skip: int,
+        posted: Callable[[int], None],
+        lang: str = "en",
     ) -> None:
         """Post a week's released comments, word for word, in the digest's thread: as many
-        messages as it takes, always split the same way. The first `skip` were posted by an
+        messages as it takes, always split the same way (in any language: only the headings differ). The first `skip` were posted by an
         earlier run; `posted(n)` is called once n messages are out."""
         ...

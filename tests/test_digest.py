@@ -49,6 +49,11 @@ def people_of(team: str) -> list[str]:
 
 @pytest.fixture
 def answered_week(app: RunningApp, db: Database, slack: FakeSlack) -> None:
+    answer_the_week(app, db, slack)
+
+
+def answer_the_week(app: RunningApp, db: Database, slack: FakeSlack) -> None:
+    """The organisation above, with its rollout, answering week 48."""
     for team in TEAMS:
         for user_id in people_of(team):
             factories.person(db, user_id, team_path=team, tz="Europe/Berlin", council=user_id == people_of("Legal")[0])

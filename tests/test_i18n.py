@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.clock import JobContext, run_job
 from bot.db import Database
 from bot.errors import SettingsError
 from bot.explainers.library import load_library
@@ -452,3 +453,217 @@ def test_a_person_gets_the_explainer_in_their_language_and_rates_it_in_it(
         _click(app, "UJUAN", "explainer_helpful")
     assert "Gracias: anotamos que te ayudó." in _text(_dm(slack, "UJUAN"))
     assert _dm(slack, "UJUAN")["blocks"][0]["text"]["text"] == title
+
+
+# ---------------------------------------------------------------- the council's language and the caller's
+
+
+NBSP = "\u00a0"  # French and German write "25 %" with a non-breaking space
+
+
+def _language_app(lang: str, database_url: str, db: Database, slack: FakeSlack, tmp_path: Path) -> Iterator[RunningApp]:
+    config = tmp_path / "behaviour.yml"
+    config.write_text(yaml.safe_dump({"language": lang}), encoding="utf-8")
+    settings = make_settings(database_url=database_url, slack_api_url=slack.url, pulse_config=config)
+    with running_app(settings, db, slack) as running:
+        yield running
+
+
+@pytest.fixture
+def german_app(database_url: str, db: Database, slack: FakeSlack, tmp_path: Path) -> Iterator[RunningApp]:
+    yield from _language_app("de", database_url, db, slack, tmp_path)
+
+
+@pytest.fixture(params=["fr", "ja"])
+def council_app(request: pytest.FixtureRequest, database_url: str, db: Database, slack: FakeSlack, tmp_path: Path) -> Iterator[RunningApp]:
+    yield from _language_app(request.param, database_url, db, slack, tmp_path)
+
+
+def _council_posts(slack: FakeSlack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    posts = [c.params for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "CCOUNCIL"]
+    for params in posts:
+        assert_valid_message(params["text"], params["blocks"])
+    (main,) = [p for p in posts if not p.get("thread_ts")]
+    return main, [p for p in posts if p.get("thread_ts")]
+
+
+def _decide(app: RunningApp, user_id: str, replies: list[dict[str, Any]], decision: str) -> str:
+    """Click a decision on the last rollout of the thread; the confirmation said in the thread."""
+    button = next(
+        element for reply in reversed(replies) for block in reply["blocks"] if block["type"] == "actions"
+        for element in block["elements"] if element["action_id"] == f"digest_decision:{decision}"
+    )
+    app.slack.reset_calls()
+    with freeze_time("2026-11-30 15:00"):
+        main_ts = app.slack.messages["CCOUNCIL"][0]["ts"]
+        response = app.requests.block_action(
+            user_id, button["action_id"], button["value"], channel_id="CCOUNCIL", message_ts="9.0", thread_ts=main_ts
+        )
+        assert response.status == 200
+        app.settle()
+    (confirmation,) = app.slack.calls_to("chat.postMessage")
+    return str(confirmation.params["text"])
+
+
+def test_a_large_organisations_digest_is_in_german_whole_and_within_slacks_limits(
+    german_app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    from tests.test_size import ALL_TEAMS, BOTTOM, DIGEST_TIME, ROLLOUTS, assert_whole, build_organisation, mrkdwn_of, rollout_name, shown
+
+    organisation = build_organisation(german_app, db, slack)
+    with freeze_time(DIGEST_TIME):
+        assert run_job("digest", JobContext(german_app.settings, german_app.db, german_app.services.messenger)).posted
+    main, replies = _council_posts(slack)
+    assert len(replies) > 5
+    for params in (main, *replies):
+        assert_whole(params["text"] + mrkdwn_of(params["blocks"]))
+    top = mrkdwn_of(main["blocks"])
+    assert main["blocks"][0]["text"]["text"] == "Gremiumsbericht · 2026-W48"
+    assert main["text"] == f"Gremiumsbericht für 2026-W48: 750 von 750 haben geantwortet · 100{NBSP}%"
+    assert "Kompetenz: 3,0" in top and "*Warnungen*" in top
+    for n in range(1, ROLLOUTS, 2):
+        assert f":octagonal_sign: *{shown(rollout_name(n))}*: niedrige Kompetenz; ungünstige Arbeitslast" in top
+    cut = re.search(r"Warnungen: (\d+) von (\d+) Warnungen hier angezeigt; alle stehen im Thread unter \*Warnungen\*", top)
+    assert cut is not None and int(cut[1]) < int(cut[2])
+    assert "Im Thread: Warnungen, Alle Fragen, Nach Team, Einführungen und das Trenddiagramm." in top
+
+    thread = "\n".join(mrkdwn_of(p["blocks"]) for p in replies)
+    for path in ALL_TEAMS:
+        assert len(re.findall(rf"^• {re.escape(shown(path))}: \d+ Antworten \(100{NBSP}%\)", thread, flags=re.MULTILINE)) == 1, path
+    for path in [path for n, path in enumerate(BOTTOM) if n % 2]:
+        assert f":warning: {shown(path)}: Kompetenz 2,0 (unter 3,0)" in thread
+        assert f":warning: {shown(path)}: Positive Arbeitslast 0{NBSP}% (unter 50{NBSP}%)" in thread
+    assert len(re.findall(r"^• :warning: ", thread, flags=re.MULTILINE)) == int(cut[2])
+    assert "*Nach Team* (nur Gruppen, die groß genug sind, um anonym zu bleiben) (Fortsetzung)" in thread
+    assert "Wie sicher fühlst du dich im Umgang mit den KI-Tools" in thread  # the bank's own German
+    for n in range(ROLLOUTS):
+        holding = [p for p in replies if f"*{shown(rollout_name(n))}*\n" in mrkdwn_of(p["blocks"])]
+        assert len(holding) == 1, rollout_name(n)
+    labels = {e["text"]["text"] for p in replies for b in p["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert labels == {"Fortsetzen", "Pausieren", "Nächste Woche erneut prüfen"}
+    assert "(live seit 7. Sept. 2026, Woche 11 · in den ersten 90 Tagen) · Kompetenzziel noch nicht erreicht" in thread
+    for english in ("answered", "Council digest", "Capability", "below", "(continued)", "Rollouts"):
+        assert english not in json.dumps([main, *replies], ensure_ascii=False), english
+    complete = json.dumps([c.params for c in slack.calls_to("files.completeUploadExternal")], ensure_ascii=False)
+    assert "Trends bis 2026-W48" in complete
+
+    said = _decide(german_app, organisation.council, replies, "pause")
+    assert re.fullmatch(rf"Entscheidung zu \*Assistant \d\d for R&amp;D .+\* für 2026-W48: \*Pausieren\*, von <@{organisation.council}>\.", said)
+
+
+def test_the_digest_its_comments_and_decisions_follow_the_council_language(
+    council_app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    from tests.test_digest import answer_the_week, people_of
+
+    answer_the_week(council_app, db, slack)
+    with freeze_time("2026-11-30 14:00"):
+        assert run_job("digest", JobContext(council_app.settings, council_app.db, council_app.services.messenger)).posted
+    main, replies = _council_posts(slack)
+    everything = json.dumps([main["blocks"], *(p["blocks"] for p in replies)], ensure_ascii=False)
+    lang = council_app.services.behaviour.language
+    if lang == "fr":
+        assert main["blocks"][0]["text"]["text"] == "Bilan du conseil · 2026-W48"
+        expected = [
+            f"19 sur 19 ont répondu · 100{NBSP}%",
+            f"Maîtrise: 3,3 · 58{NBSP}% favorables",
+            f"Sales/EMEA : 6 réponses (100{NBSP}%) · maîtrise 4,0",
+            f"Autres équipes : 7 réponses (100{NBSP}%) · maîtrise 3,9",
+            "Sales/Americas: Maîtrise 2,0 (sous 3,0)",
+            "Forecast copilot (en service depuis le 2 nov. 2026, semaine 3 · dans ses 90 premiers jours)",
+            "Dans quelle mesure êtes-vous à l'aise avec les outils d'IA dans votre travail ?",
+            "Aucun chiffre ne porte sur moins de 5 personnes",
+        ]
+        buttons = {"Poursuivre", "Suspendre", "Revoir la semaine prochaine"}
+        decided = "Décision sur *Forecast copilot* pour 2026-W48 : *Revoir la semaine prochaine*, par <@"
+    else:
+        assert main["blocks"][0]["text"]["text"] == "評議会ダイジェスト · 2026-W48"
+        expected = [
+            "19人中19人が回答 · 100%",
+            "習熟度: 3.3 · 好意的 58%",
+            "Sales/EMEA: 回答 6人（100%）· 習熟度 4.0",
+            "その他のチーム: 回答 7人（100%）· 習熟度 3.9",
+            "Sales/Americas: 習熟度 2.0（3.0 未満）",
+            "Forecast copilot（2026年11月2日 稼働開始、3週目 · 最初の90日間）",
+            "5人未満を対象とする数値はなく",
+        ]
+        buttons = {"継続", "一時停止", "来週あらためて検討"}
+        decided = "*Forecast copilot* の 2026-W48 の判断: *来週あらためて検討*（<@"
+    for text in expected:
+        assert text in everything, text
+    assert {e["text"]["text"] for p in replies for b in p["blocks"] if b["type"] == "actions" for e in b["elements"]} == buttons
+    for english in ("answered", "Council digest", "Capability", "Other teams", "Continue"):
+        assert english not in everything, english
+    assert _decide(council_app, people_of("Legal")[0], replies, "review").startswith(decided)
+
+
+def test_the_weeks_comments_are_headed_in_the_council_language() -> None:
+    from bot.slack.blocks.comments import comment_messages
+
+    comments = ["Das Tool spart mir Zeit & Nerven.", "<!channel> zu viel Nacharbeit", "x" * 2900] * 20
+    for lang, heading in (("de", "60 Kommentare, wörtlich, in alphabetischer Reihenfolge"), ("ja", "コメント60件を、原文のまま")):
+        messages = comment_messages(str(WEEK), comments, translator(lang))
+        assert len(messages) > 1
+        for number, (text, blocks) in enumerate(messages, start=1):
+            assert_valid_message(text, blocks)
+            assert heading in blocks[0]["elements"][0]["text"]
+            assert "<!channel>" not in json.dumps(blocks)
+        assert messages[1][0] == (
+            f"Kommentare aus der Pulsbefragung für {WEEK} · Nachricht 2 von {len(messages)}" if lang == "de"
+            else f"{WEEK} のパルスサーベイのコメント · メッセージ 2/{len(messages)}"
+        )
+    (single,) = comment_messages(str(WEEK), ["Gut."], translator("de"))
+    assert "1 Kommentar, wörtlich, ohne Namen oder Team" in single[1][0]["elements"][0]["text"]
+
+
+def test_a_french_manager_of_60_teams_reads_the_summary_in_french(
+    app: RunningApp, db: Database, slack: FakeSlack
+) -> None:
+    from tests.test_size import MANAGED, assert_whole, build_organisation, mrkdwn_of, shown, summary_replies
+
+    organisation = build_organisation(app, db, slack)
+    assert "vous écrit désormais en Français" in _command(app, organisation.manager, "language fr")
+    with freeze_time("2026-12-01 10:00"):
+        received = summary_replies(app, organisation.manager, "summary 12w")
+    assert len(received) > 5
+    for params in received:
+        assert_valid_message(params["text"], params["blocks"])
+        assert_whole(params["text"] + mrkdwn_of(params["blocks"]))
+    everything = "\n".join(mrkdwn_of(p["blocks"]) for p in received)
+    assert received[0]["blocks"][0]["text"]["text"] == "Synthèse d'équipe · 12 dernières semaines"
+    assert received[5]["blocks"][0]["text"]["text"] == "Synthèse d'équipe · 12 dernières semaines (suite)"
+    for path in organisation.managed:
+        assert everything.count(f"*{shown(path)}*\n") == 1, path
+    assert everything.count(f"2026-W48 : 5 réponses (100{NBSP}%) · maîtrise ") == MANAGED
+    assert everything.count("2026-W49 (encore ouverte) : trop peu de personnes sondées pour afficher l'avancement") == MANAGED
+    assert "maîtrise 2,0 · charge de travail 1,0 · temps IA net – · travail invisible –" in everything
+    assert "Maîtrise 2,0 (sous 3,0)" in everything  # the alerts too
+    assert "Dans quelle mesure êtes-vous à l'aise avec les outils d'IA dans votre travail ? — 2,0 · 0" in everything
+    assert f"équipes sur {MANAGED} affichées pour l'instant" in everything
+    assert "Vous seul voyez ce message. Aucun chiffre ne porte sur moins de 5 personnes" in mrkdwn_of(received[-1]["blocks"])
+    labels = {e["text"]["text"] for p in received for b in p["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert labels == {"Afficher les équipes suivantes"}
+    for english in ("answered", "capability", "still open", "Only you can see this", "(continued)"):
+        assert english not in json.dumps(received, ensure_ascii=False), english
+
+    # The same summary for an English caller reads as it always has.
+    with freeze_time("2026-12-01 10:00"):
+        english = summary_replies(app, organisation.council, f"summary {shown(organisation.managed[1])} 2w")
+    assert "• 2026-W48: 5 answered (100%) · capability 2.0 · workload 1.0" in mrkdwn_of(english[0]["blocks"])
+
+
+def test_a_question_from_an_explainer_reaches_the_council_in_its_language() -> None:
+    from bot.explainers.views import CouncilQuestion
+    from bot.slack.blocks.explainers import council_question_message, council_question_text
+
+    anonymous = CouncilQuestion(7, "go-live", "Was sich beim Go-live ändert", "Wer prüft <die> Zahlen & wann?" * 40, str(WEEK))
+    named = CouncilQuestion(8, "go-live", "Ce qui change", "Qui valide ?", str(WEEK), asker="UCLAIRE")
+    german, french = translator("de"), translator("fr")
+    assert council_question_text(anonymous, german) == "Jemand hat dem Gremium eine Frage zu „Was sich beim Go-live ändert“ gestellt"
+    assert "Anonym gestellt: Rollout Pulse speichert nicht, wer gefragt hat." in json.dumps(
+        council_question_message(anonymous, german), ensure_ascii=False
+    )
+    assert_valid_message(council_question_text(anonymous, german), council_question_message(anonymous, german))
+    shown = json.dumps(council_question_message(named, french), ensure_ascii=False)
+    assert "*<@UCLAIRE> a posé une question sur la fiche « Ce qui change »*" in shown
+    assert f"Posée avec son nom, par choix, en {WEEK}." in shown

@@ -89,6 +89,10 @@ def app(settings: Settings, db: Database, slack: FakeSlack) -> Iterator[RunningA
 
 @pytest.fixture
 def organisation(app: RunningApp, db: Database, slack: FakeSlack) -> Organisation:
+    return build_organisation(app, db, slack)
+
+
+def build_organisation(app: RunningApp, db: Database, slack: FakeSlack) -> Organisation:
     """The organisation above with week 48 answered by everyone, and 40 rollouts."""
     for path in BOTTOM:
         factories.team(db, path)

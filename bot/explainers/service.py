@@ -465,6 +465,7 @@ def ask_question(
     min_group: int,
     title: str | None = None,
     at: dt.datetime | None = None,
+    lang: str = "en",
 ) -> QuestionReceipt:
     """Store the question; post it to the council now if named, else in the next daily batch.
 
@@ -498,14 +499,14 @@ def ask_question(
     )
     if not named:
         return QuestionReceipt(question, posted=False, queued=True)
-    problem = _post_question(db, messenger, council_channel, question)
+    problem = _post_question(db, messenger, council_channel, question, lang)
     return QuestionReceipt(question, posted=problem is None)
 
 
-def _post_question(db: Database, messenger: Messenger, channel: str, question: CouncilQuestion) -> str | None:
-    """Post one question; None when it went, else why not."""
+def _post_question(db: Database, messenger: Messenger, channel: str, question: CouncilQuestion, lang: str) -> str | None:
+    """Post one question, in `lang` (the council's); None when it went, else why not."""
     try:
-        ref = messenger.post_question(channel, question)
+        ref = messenger.post_question(channel, question, lang=lang)
     except DeliveryFailed as failure:
         log.warning("explainers.question_not_posted question=%s reason=%s", question.question_id, failure.reason)
         return failure.explain() if isinstance(failure, ChannelUnavailable) else failure.reason
@@ -586,7 +587,7 @@ def run_question_batch(
                 except TraceableQuestion:
                     run.held += 1
                     continue
-            explainer = library.get(question.explainer_key)
+            explainer = library.for_reader(question.explainer_key, behaviour.language)
             ready.append(CouncilQuestion(
                 question_id=question.id,
                 explainer_key=question.explainer_key,
@@ -596,7 +597,7 @@ def run_question_batch(
                 asker=askers.get(question.person_id),
             ))
     for question in ready:
-        problem = _post_question(db, messenger, council_channel, question)
+        problem = _post_question(db, messenger, council_channel, question, behaviour.language)
         if problem is None:
             run.posted += 1
         else:

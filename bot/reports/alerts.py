@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
-from typing import TypeVar
+from typing import Final, TypeVar
 
+from bot.i18n import ENGLISH, SOURCE, N_, Translator
 from bot.settings import AlertThresholds
 from bot.weeks import IsoWeek
 
@@ -49,7 +50,7 @@ class Alert:
     kind: str
     group: str
     week: str
-    message: str  # plain words with the figure, e.g. "Capability 2.8 (below 3.0)"
+    message: str  # plain words with the figure, e.g. "Capability 2.8 (below 3.0)", in the reader's language
 
     def __str__(self) -> str:
         return f"{self.group}: {self.message}"
@@ -70,8 +71,11 @@ class _History:
         return self.by_week.get(IsoWeek.parse(self.current.week).shifted(-weeks))
 
 
-def evaluate(group: str, history: Sequence[WeekSignals], thresholds: AlertThresholds) -> list[Alert]:
-    """The alerts of the reported week (the last of `history`, which runs oldest to newest).
+def evaluate(
+    group: str, history: Sequence[WeekSignals], thresholds: AlertThresholds, t: Translator = ENGLISH
+) -> list[Alert]:
+    """The alerts of the reported week (the last of `history`, which runs oldest to newest),
+    worded in `t`'s language.
 
     Only the last `thresholds.lookback_weeks` + 1 entries matter; `looked_at` gives them.
     """
@@ -80,7 +84,7 @@ def evaluate(group: str, history: Sequence[WeekSignals], thresholds: AlertThresh
     past = _History.of(history)
     alerts = []
     for kind, check in _CHECKS:
-        message = check(past, thresholds)
+        message = check(past, thresholds, _Words(t))
         if message is not None:
             alerts.append(Alert(kind=kind, group=group, week=past.current.week, message=message))
     return alerts
@@ -90,6 +94,45 @@ def looked_at(history: Sequence[T], thresholds: AlertThresholds) -> Sequence[T]:
     """The entries of a history (oldest to newest, a week each) that the checks can look at: a
     reader computes signals for these only, so its cost does not grow with the history."""
     return history[-(thresholds.lookback_weeks + 1):]
+
+
+# A pause signal's reasons are the alerts' kinds in words ("capability low"), translated where shown.
+REASONS: Final = {
+    AlertKind.capability_low: N_("capability low"),
+    AlertKind.capability_drop: N_("capability drop"),
+    AlertKind.workload_low: N_("workload low"),
+    AlertKind.upkeep_high: N_("upkeep high"),
+    AlertKind.upkeep_rising: N_("upkeep rising"),
+    AlertKind.workarounds_high: N_("workarounds high"),
+    AlertKind.response_low: N_("response low"),
+}
+
+
+@dataclass(frozen=True)
+class _Words:
+    """An alert's message and figures in one language (English: Python's formatting, as always)."""
+
+    t: Translator
+
+    def say(self, message: str, **figures: str) -> str:
+        return self.t.gettext(message, **figures)
+
+    def score(self, value: float, beside: float | None = None) -> str:
+        return self._decimal(value, _decimals(value, 1, beside))
+
+    def limit(self, threshold: float) -> str:
+        return self._decimal(threshold, _exact_decimals(threshold, 1))
+
+    def percent(self, share: float, beside: float | None = None) -> str:
+        places = _decimals(share * 100, 0, None if beside is None else beside * 100)
+        return f"{share * 100:.{places}f}%" if self.t.lang == SOURCE else self.t.percent(share, places)
+
+    def percent_limit(self, threshold: float) -> str:
+        places = _exact_decimals(threshold * 100, 0)
+        return f"{threshold * 100:.{places}f}%" if self.t.lang == SOURCE else self.t.percent(threshold, places)
+
+    def _decimal(self, value: float, places: int) -> str:
+        return f"{value:.{places}f}" if self.t.lang == SOURCE else self.t.decimal(value, places)
 
 
 # ---------------------------------------------------------------- the checks
@@ -103,14 +146,14 @@ def _at_least(value: float, threshold: float) -> bool:
     return value > threshold - EPSILON
 
 
-def _capability_low(past: _History, t: AlertThresholds) -> str | None:
+def _capability_low(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     value = past.current.capability
     if value is None or not _below(value, t.capability_below):
         return None
-    return f"Capability {_score(value, t.capability_below)} (below {_limit(t.capability_below)})"
+    return w.say(N_("Capability {value} (below {limit})"), value=w.score(value, t.capability_below), limit=w.limit(t.capability_below))
 
 
-def _capability_drop(past: _History, t: AlertThresholds) -> str | None:
+def _capability_drop(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     value = past.current.capability
     earlier = [
         (signals.capability, signals.week)
@@ -123,34 +166,40 @@ def _capability_drop(past: _History, t: AlertThresholds) -> str | None:
     drop = highest - value
     if not _at_least(drop, t.capability_drop):
         return None
-    span = "a week" if t.capability_drop_weeks == 1 else f"{t.capability_drop_weeks} weeks"
-    return (
-        f"Capability down {_score(drop, t.capability_drop)} within {span}, from {_score(highest)} in {week} "
-        f"to {_score(value, t.capability_below)} (alert at a drop of {_limit(t.capability_drop)})"
+    return w.say(
+        N_("Capability down {drop} within {span}, from {highest} in {week} to {value} (alert at a drop of {limit})"),
+        drop=w.score(drop, t.capability_drop),
+        span=w.t.ngettext("a week", "{n} weeks", t.capability_drop_weeks),
+        highest=w.score(highest),
+        week=week,
+        value=w.score(value, t.capability_below),
+        limit=w.limit(t.capability_drop),
     )
 
 
-def _workload_low(past: _History, t: AlertThresholds) -> str | None:
+def _workload_low(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     value = past.current.workload_favourable
     if value is None or not _below(value, t.workload_favourable_below):
         return None
-    return (
-        f"Favourable workload {_percent(value, t.workload_favourable_below)} "
-        f"(below {_percent_limit(t.workload_favourable_below)})"
+    return w.say(
+        N_("Favourable workload {value} (below {limit})"),
+        value=w.percent(value, t.workload_favourable_below),
+        limit=w.percent_limit(t.workload_favourable_below),
     )
 
 
-def _upkeep_high(past: _History, t: AlertThresholds) -> str | None:
+def _upkeep_high(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     value = past.current.upkeep_hours
     if value is None or not _at_least(value, t.upkeep_hours_at_least):
         return None
-    return (
-        f"AI upkeep {_score(value, t.upkeep_hours_at_least)} h per person per week "
-        f"(at or above {_limit(t.upkeep_hours_at_least)} h)"
+    return w.say(
+        N_("AI upkeep {value} h per person per week (at or above {limit} h)"),
+        value=w.score(value, t.upkeep_hours_at_least),
+        limit=w.limit(t.upkeep_hours_at_least),
     )
 
 
-def _upkeep_rising(past: _History, t: AlertThresholds) -> str | None:
+def _upkeep_rising(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     # Rising N weeks running: N week-on-week rises, so N + 1 known weeks, each above the one before.
     weeks = [past.weeks_back(back) for back in range(t.upkeep_rising_weeks, -1, -1)]
     values = [signals.upkeep_hours if signals is not None else None for signals in weeks]
@@ -159,28 +208,33 @@ def _upkeep_rising(past: _History, t: AlertThresholds) -> str | None:
         return None
     if not all(later > earlier + EPSILON for earlier, later in pairwise(known)):
         return None
-    series = " → ".join(_score(value) for value in known)
-    return f"AI upkeep rising {t.upkeep_rising_weeks} weeks running ({series} h per person)"
-
-
-def _workarounds_high(past: _History, t: AlertThresholds) -> str | None:
-    value = past.current.workaround_rate
-    if value is None or not _at_least(value, t.workaround_at_least):
-        return None
-    return (
-        f"Workarounds by {_percent(value, t.workaround_at_least)} of respondents "
-        f"(at or above {_percent_limit(t.workaround_at_least)})"
+    series = " → ".join(w.score(value) for value in known)
+    return w.say(
+        N_("AI upkeep rising {weeks} weeks running ({series} h per person)"), weeks=w.t.integer(t.upkeep_rising_weeks), series=series
     )
 
 
-def _response_low(past: _History, t: AlertThresholds) -> str | None:
+def _workarounds_high(past: _History, t: AlertThresholds, w: _Words) -> str | None:
+    value = past.current.workaround_rate
+    if value is None or not _at_least(value, t.workaround_at_least):
+        return None
+    return w.say(
+        N_("Workarounds by {value} of respondents (at or above {limit})"),
+        value=w.percent(value, t.workaround_at_least),
+        limit=w.percent_limit(t.workaround_at_least),
+    )
+
+
+def _response_low(past: _History, t: AlertThresholds, w: _Words) -> str | None:
     value = past.current.response_rate
     if value is None or not _below(value, t.response_rate_below):
         return None
-    return f"Response rate {_percent(value, t.response_rate_below)} (below {_percent_limit(t.response_rate_below)})"
+    return w.say(
+        N_("Response rate {value} (below {limit})"), value=w.percent(value, t.response_rate_below), limit=w.percent_limit(t.response_rate_below)
+    )
 
 
-_CHECKS: tuple[tuple[AlertKind, Callable[[_History, AlertThresholds], str | None]], ...] = (
+_CHECKS: tuple[tuple[AlertKind, Callable[[_History, AlertThresholds, _Words], str | None]], ...] = (
     (AlertKind.capability_low, _capability_low),
     (AlertKind.capability_drop, _capability_drop),
     (AlertKind.workload_low, _workload_low),
@@ -214,21 +268,3 @@ def _exact_decimals(value: float, least: int) -> int:
     while digits < MAX_DIGITS and abs(round(value, digits) - value) > EPSILON:
         digits += 1
     return digits
-
-
-def _score(value: float, beside: float | None = None) -> str:
-    """A score or hours, one decimal: 2.8."""
-    return f"{value:.{_decimals(value, 1, beside)}f}"
-
-
-def _percent(share: float, beside: float | None = None) -> str:
-    """A share 0..1 as a whole percentage: 45%."""
-    return f"{share * 100:.{_decimals(share * 100, 0, None if beside is None else beside * 100)}f}%"
-
-
-def _limit(threshold: float) -> str:
-    return f"{threshold:.{_exact_decimals(threshold, 1)}f}"
-
-
-def _percent_limit(threshold: float) -> str:
-    return f"{threshold * 100:.{_exact_decimals(threshold * 100, 0)}f}%"

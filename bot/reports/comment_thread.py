@@ -33,8 +33,11 @@ class CommentRun:
     reason: str = ""
 
 
-def post_comment_thread(db: Database, messenger: Messenger, key: bytes, week: str, *, at: dt.datetime | None = None) -> CommentRun:
-    """Post the week's released comments in its digest's thread, if that is still to do."""
+def post_comment_thread(
+    db: Database, messenger: Messenger, key: bytes, week: str, *, at: dt.datetime | None = None, lang: str = "en"
+) -> CommentRun:
+    """Post the week's released comments in its digest's thread, if that is still to do; its
+    headings in `lang`, the council's language."""
     at = at or now()
     with db.session() as session:
         digest = session.execute(
@@ -59,7 +62,7 @@ def post_comment_thread(db: Database, messenger: Messenger, key: bytes, week: st
             session.execute(update(CommentThread).where(CommentThread.week == week).values(parts_posted=count))
 
     try:
-        messenger.post_comments(digest.channel_id, digest.message_ts, week, comments, skip=skip, posted=posted)
+        messenger.post_comments(digest.channel_id, digest.message_ts, week, comments, skip=skip, posted=posted, lang=lang)
     except DeliveryFailed as failure:
         _finish(db, week, status="failed", error=failure.reason[:100])
         log.warning("comments.failed week=%s reason=%s", week, failure.reason)

@@ -16,18 +16,18 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.explainers.library import Library
+from bot.i18n import N_, Translator, translator
 from bot.labour.categories import category_name
 from bot.models import WORK_CATEGORIES, ExplainerQuestion
 from bot.release.families import LEVEL, PARTICIPATION, category_measure, question_measure
 from bot.release.service import WeekRelease, explainer_totals, progress, released, weeks_before
 from bot.reports import readings
-from bot.reports.alerts import Alert, evaluate, looked_at
+from bot.reports.alerts import REASONS, Alert, AlertKind, evaluate, looked_at
 from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, LevelLine, OpenQuestion, RolloutLine, ScoreLine
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, Group
 from bot.rollouts.decisions import latest_decisions
 from bot.rollouts.service import list_rollouts, pause_signal, time_to_competency, weeks_since_go_live
 from bot.settings import Behaviour, Question
-from bot.surveys.bank import questions_for_week
 from bot.surveys.service import questions_by_week
 from bot.reports.questions import question_lines, window_questions
 from bot.weeks import IsoWeek, round_closes_at
@@ -35,19 +35,30 @@ from bot.weeks import IsoWeek, round_closes_at
 CHART_WEEKS = 12
 SPARK_WEEKS = 8
 SCORE_KEYS = ("capability", "workload", "clarity", "recognition")
+SCORE_LABELS = {"capability": N_("Capability"), "workload": N_("Workload"), "clarity": N_("Clarity"), "recognition": N_("Recognition")}
+TIME_SAVED_NOTE = N_("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.")
 
 __all__ = ["CHART_WEEKS", "ORGANISATION", "SCORE_KEYS", "build_digest"]
 
 
 def build_digest(
-    db: Database, behaviour: Behaviour, library: Library, week: IsoWeek, key: bytes, *, at: dt.datetime | None = None
+    db: Database,
+    behaviour: Behaviour,
+    library: Library,
+    week: IsoWeek,
+    key: bytes,
+    *,
+    at: dt.datetime | None = None,
+    lang: str | None = None,
 ) -> tuple[Digest, bytes | None]:
+    """The week's digest in `lang`, the council's language (the organisation's) unless given."""
+    t = translator(lang or behaviour.language)
     min_size = behaviour.min_group_size
     weeks = weeks_before(week, CHART_WEEKS)
     history = released(db, key, weeks, min_size, at=at)
     current, previous = history[-1], history[-2]
     if not current.released:
-        return _open_week(db, key, week, min_size, at), None
+        return _open_week(db, key, week, min_size, at, t), None
     org = Group.organisation()
     # What each week of the window asked, read once: the questions' lines and the chart both use it.
     asked = questions_by_week(db, [w.week for w in history])
@@ -57,7 +68,7 @@ def build_digest(
     before = readings.participation(previous, org)
     rework = readings.question(current, "rework", org)
     workaround = readings.question(current, "workaround", org)
-    scores = tuple(_scores(behaviour, week, series, current, previous))
+    scores = tuple(_scores(behaviour, week, series, current, previous, t))
     digest = Digest(
         week=str(week),
         # The rule the week was released under: a later min_group_size applies to later weeks.
@@ -72,16 +83,17 @@ def build_digest(
         net_hours=readings.net_hours(current, org),
         rework_rate=None if rework is None else rework.share("flagged"),
         workaround_rate=None if workaround is None else workaround.share("flagged"),
-        hidden_hours=_hidden_hours(current),
-        groups=tuple(_groups(current)),
+        hidden_hours=_hidden_hours(current, t),
+        groups=tuple(_groups(current, t)),
         clarity_by_level=tuple(_by_level(current, "clarity")),
-        alerts=tuple(str(a) for a in _alerts(behaviour, history)),
+        alerts=tuple(str(a) for a in _alerts(behaviour, history, t)),
         rollouts=tuple(_rollouts(db, behaviour, week, history)),
         explainers=tuple(_explainers(db, library, week, min_size)),
         open_questions=_open_questions(db, library, week),
-        questions=tuple(question_lines(bank_questions, history, asked, org)),
+        questions=tuple(question_lines(bank_questions, history, asked, org, t.lang)),
         suppressed=not scores,
-        notes=("Time saved is self-reported: people misjudge it, so it is shown beside upkeep and rework.",),
+        notes=(t.gettext(TIME_SAVED_NOTE),),
+        lang=t.lang,
     )
     chart = None if digest.suppressed else _chart(db, behaviour, week, history, series, asked, bank_questions)
     return digest, chart
@@ -119,10 +131,11 @@ def _chart(
     flags = {key: [key in asked_keys[w] for w in labels] for key in drawn}
     rollouts = list_rollouts(db, at=round_closes_at(week), window_days=behaviour.rollouts.window_days)
     go_lives = [(str(IsoWeek.of(r.go_live)), r.name) for r in rollouts if str(IsoWeek.of(r.go_live)) in labels]
+    # The image keeps its English labels (the chart font draws Latin script only); the post around it is translated.
     return trend_chart(labels, drawn, title=f"Trends to {week}", asked=flags, go_lives=go_lives, questions=own)
 
 
-def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.datetime | None) -> Digest:
+def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.datetime | None, t: Translator) -> Digest:
     """A week still open shows its progress so far, and nothing else."""
     so_far = progress(db, key, str(week), min_size, at=at).groups.get("")
     return Digest(
@@ -134,6 +147,7 @@ def _open_week(db: Database, key: bytes, week: IsoWeek, min_size: int, at: dt.da
         rate_change=None,
         suppressed=True,
         open_week=True,
+        lang=t.lang,
     )
 
 
@@ -151,8 +165,8 @@ def _scores(
     series: Mapping[str, Sequence[float | None]],
     current: WeekRelease,
     previous: WeekRelease,
+    t: Translator,
 ) -> Iterable[ScoreLine]:
-    labels = {q.key: q.key.replace("_", " ").capitalize() for q in questions_for_week(behaviour.questions, week)}
     for key in SCORE_KEYS:
         found = current.get(question_measure(key))
         if found is None:
@@ -161,7 +175,7 @@ def _scores(
         last = values[-2]
         yield ScoreLine(
             key=key,
-            label=labels.get(key, key.capitalize()),
+            label=t.gettext(SCORE_LABELS[key]),
             mean=found.mean,
             favourable=found.share("favourable"),
             change=None if last is None else found.mean - last,
@@ -169,16 +183,16 @@ def _scores(
         )
 
 
-def _hidden_hours(release: WeekRelease) -> tuple[tuple[str, float], ...]:
+def _hidden_hours(release: WeekRelease, t: Translator) -> tuple[tuple[str, float], ...]:
     found = [
-        (category_name(category), figure.total / 60)
+        (category_name(category, t), figure.total / 60)
         for category in WORK_CATEGORIES
         if (figure := release.get(category_measure(category))) is not None and figure.total > 0
     ]
     return tuple(sorted(found, key=lambda item: -item[1]))
 
 
-def _groups(release: WeekRelease) -> Iterable[GroupLine]:
+def _groups(release: WeekRelease, t: Translator) -> Iterable[GroupLine]:
     """Every team whose participation was released, then "other teams" when anyone is left."""
     for path in release.labels(PARTICIPATION, "team"):
         group = Group.team(path)
@@ -195,7 +209,7 @@ def _groups(release: WeekRelease) -> Iterable[GroupLine]:
     if rest is not None and release.labels(PARTICIPATION, "team"):
         capability = readings.other_teams(release, question_measure("capability"))
         yield GroupLine(
-            label=OTHER_TEAMS,
+            label=t.gettext(OTHER_TEAMS),
             responded=int(rest.total),
             response_rate=rest.mean,
             # Only beside participation over the same teams: else the line would mix two groups.
@@ -218,14 +232,15 @@ def _by_level(release: WeekRelease, key: str) -> Iterable[LevelLine]:
         yield LevelLine(level, found.mean, found.share("favourable"))
 
 
-def _alerts(behaviour: Behaviour, history: Sequence[WeekRelease]) -> list[Alert]:
+def _alerts(behaviour: Behaviour, history: Sequence[WeekRelease], t: Translator) -> list[Alert]:
     """Alerts for the organisation and for each team released this week."""
     current = history[-1]
     groups = [Group.organisation()] + [Group.team(path) for path in current.labels(PARTICIPATION, "team")]
     recent = looked_at(history, behaviour.alerts)
     alerts: list[Alert] = []
     for group in groups:
-        alerts += evaluate(group.label, [readings.signals(w, group) for w in recent], behaviour.alerts)
+        label = t.gettext(group.label) if group.path is None else group.label
+        alerts += evaluate(label, [readings.signals(w, group) for w in recent], behaviour.alerts, t)
     return alerts
 
 
@@ -254,7 +269,7 @@ def _rollouts(db: Database, behaviour: Behaviour, week: IsoWeek, history: Sequen
             in_window=rollout.in_window,
             time_to_competency=time_to_competency(capability, rollout.go_live, rules.capability_target),
             pause_signal=signal.raised,
-            reasons=tuple(sorted({alert.kind.replace("_", " ") for alert in alerts})) if signal.raised else (),
+            reasons=tuple(sorted({REASONS[AlertKind(alert.kind)] for alert in alerts})) if signal.raised else (),
             last_decision=decisions.get(rollout.id),
             left_out=left_out,
             window_days=rules.window_days,

@@ -9,10 +9,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Final
 
+from bot.i18n import N_, SOURCE
+
 YES_LABELS: Final = frozenset({"yes", "ja", "oui", "sí", "si", "はい"})
 
 DECISIONS = ("continue", "pause", "review")
-DECISION_LABELS = {"continue": "Continue", "pause": "Pause", "review": "Review next week"}
+# In English; shown in the reader's language (`bot.reports.text.decision_label`).
+DECISION_LABELS = {"continue": N_("Continue"), "pause": N_("Pause"), "review": N_("Review next week")}
 
 
 @dataclass(frozen=True)
@@ -139,3 +142,5 @@ class Digest:
     suppressed: bool = False  # too few respondents for any figure beyond participation
     open_week: bool = False  # the week is still open: only its progress so far is shown
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The language its words are in (the council's): labels, alerts and questions were built in it.
+    lang: str = SOURCE

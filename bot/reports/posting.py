@@ -148,7 +148,7 @@ def post_digest(
     if claim is None:
         run.reason = "already posted or being posted"
         # A thread of comments that an earlier run could not finish is finished now.
-        post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at)
+        post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at, lang=settings.behaviour.language)
         return run
     digest, chart = build(target)
     try:
@@ -165,7 +165,7 @@ def post_digest(
     _finish(db, str(target), status="posted", posted_at=at, error=None)
     run.posted = True
     log.info("digest.posted week=%s", target)
-    post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at)
+    post_comment_thread(db, messenger, settings.pseudonym_key, str(target), at=at, lang=settings.behaviour.language)
     return run
 
 

@@ -12,12 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from bot.i18n import N_
 from bot.release.families import HIDDEN, ORG, PARTICIPATION, TEAM, question_measure
 from bot.release.service import Released, WeekRelease
 from bot.reports.alerts import WeekSignals
 
-ORGANISATION: Final = "Organisation"
-OTHER_TEAMS: Final = "Other teams"
+# In English (exports keep them so); reports translate them where a person reads them.
+ORGANISATION: Final = N_("Organisation")
+OTHER_TEAMS: Final = N_("Other teams")
 
 
 @dataclass(frozen=True)

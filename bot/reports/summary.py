@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.db import Database
+from bot.i18n import ENGLISH, Translator
 from bot.release.families import PARTICIPATION, TEAM
 from bot.release.service import Progress, WeekRelease, progress, released, weeks_before
 from bot.reports import readings
@@ -80,8 +81,10 @@ def team_summaries(
     weeks: int,
     *,
     at: dt.datetime | None = None,
+    t: Translator = ENGLISH,
 ) -> list[GroupSummary]:
-    """The caller's teams (or the named one) over the last `weeks` weeks; NotAllowed otherwise."""
+    """The caller's teams (or the named one) over the last `weeks` weeks; NotAllowed otherwise.
+    Alerts, question texts and the organisation's name are in `t`'s language (the caller's)."""
     at = at or now()
     scope: Scope = summary_scope(db, user_id, team)
     min_size = behaviour.min_group_size
@@ -103,7 +106,9 @@ def team_summaries(
             subs = tuple(p for p in latest.labels(PARTICIPATION, TEAM) if p.startswith(group.path + "/"))
         alerts: tuple[str, ...] = ()
         if latest is not None and lines[history.index(latest)].shown:
-            alerts = tuple(str(a) for a in evaluate(group.label, [readings.signals(w, group) for w in closed], behaviour.alerts))
-        questions = tuple(line for line in question_lines(bank, closed, asked, group) if line.week is not None)
-        result.append(GroupSummary(group.label if group.path else ORGANISATION, lines, subs, alerts, questions))
+            label = group.label if group.path else t.gettext(group.label)
+            signals = [readings.signals(w, group) for w in closed]
+            alerts = tuple(str(a) for a in evaluate(label, signals, behaviour.alerts, t))
+        questions = tuple(line for line in question_lines(bank, closed, asked, group, t.lang) if line.week is not None)
+        result.append(GroupSummary(group.label if group.path else t.gettext(ORGANISATION), lines, subs, alerts, questions))
     return result

@@ -1,98 +1,178 @@
-"""Plain-text formatting of digest figures, shared by the Slack message and the terminal."""
+"""Plain-text formatting of digest figures, shared by the Slack message and the terminal.
+
+Every function takes the reader's `Translator` (English by default). English reads exactly as it
+always has (Python's own formatting); any other language gets its words from the catalog and its
+numbers, percentages and dates from Babel (1,5 h, 25 %, 7. Sept.).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 
+from bot.i18n import ENGLISH, SOURCE, Translator
 from bot.reports.digest_model import DECISION_LABELS, Digest, LevelLine, RolloutLine, ScoreLine
 from bot.reports.questions import QuestionLine, figure_text
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
-def percent(share: float | None) -> str:
-    return "–" if share is None else f"{share:.0%}"
+def number(value: float, t: Translator = ENGLISH, places: int = 1) -> str:
+    """A mean or hours with `places` decimals: 3.6, 3,6."""
+    return f"{value:.{places}f}" if t.lang == SOURCE else t.decimal(value, places)
 
 
-def hours(value: float | None, *, signed: bool = False) -> str:
+def signed(value: float, t: Translator = ENGLISH, places: int = 1) -> str:
+    """A change with its sign: +0.4, -1.2 (+0,4 in German)."""
+    if t.lang == SOURCE:
+        return f"{value:+.{places}f}"
+    shown = t.decimal(abs(value), places)
+    return ("-" if value < 0 and shown != t.decimal(0, places) else "+") + shown
+
+
+def percent(share: float | None, t: Translator = ENGLISH) -> str:
+    if share is None:
+        return "–"
+    return f"{share:.0%}" if t.lang == SOURCE else t.percent(share)
+
+
+def hours(value: float | None, *, signed: bool = False, t: Translator = ENGLISH) -> str:
     if value is None:
         return "–"
-    return f"{value:+.1f} h" if signed else f"{value:.1f} h"
+    if t.lang == SOURCE:
+        return f"{value:+.1f} h" if signed else f"{value:.1f} h"
+    return t.gettext("{hours} h", hours=_signed(value, t) if signed else number(value, t))
 
 
-def change(value: float | None) -> str:
+_signed = signed
+
+
+def day_month(day: dt.date, t: Translator = ENGLISH) -> str:
+    """A day and month: 07 Sep, 7. Sept., 7 sept."""
+    return f"{day:%d %b}" if t.lang == SOURCE else t.date(day, english="dd MMM", skeleton="dMMM")
+
+
+def full_date(day: dt.date, t: Translator = ENGLISH) -> str:
+    """A date with its year: 07 Sep 2026, 7. Sept. 2026."""
+    return f"{day:%d %b %Y}" if t.lang == SOURCE else t.date(day, english="dd MMM yyyy", skeleton="yMMMd")
+
+
+def chart_title(week: str, t: Translator = ENGLISH) -> str:
+    return t.gettext("Trends to {week}", week=week)
+
+
+def change(value: float | None, t: Translator = ENGLISH) -> str:
     if value is None:
         return ""
     arrow = "▲" if value > 0.05 else "▼" if value < -0.05 else "▶"
-    return f"{arrow} {value:+.1f}"
+    return f"{arrow} {signed(value, t)}"
 
 
-def score_line(score: ScoreLine) -> str:
-    favourable = f" · {percent(score.favourable)} favourable" if score.favourable is not None else ""
-    moved = f" {change(score.change)}" if score.change is not None else ""
+def favourable(share: float, t: Translator = ENGLISH) -> str:
+    return t.gettext("{share} favourable", share=percent(share, t))
+
+
+def score_line(score: ScoreLine, t: Translator = ENGLISH) -> str:
+    liked = f" · {favourable(score.favourable, t)}" if score.favourable is not None else ""
+    moved = f" {change(score.change, t)}" if score.change is not None else ""
     # The sparkline ends the line as is: a trailing space is a suppressed latest week, not padding.
-    return f"{score.label}: {score.mean:.1f}{favourable}{moved}  {sparkline(score.series)}"
+    return f"{score.label}: {number(score.mean, t)}{liked}{moved}  {sparkline(score.series)}"
 
 
-def participation_line(digest: Digest) -> str:
+def participation_line(digest: Digest, t: Translator = ENGLISH) -> str:
     if digest.sent is None:
-        return f"not shown: fewer than {digest.min_group_size} people were asked"
+        return t.gettext("not shown: fewer than {count} people were asked", count=t.integer(digest.min_group_size))
     trend = ""
     if digest.rate_change is not None:
-        trend = f" ({digest.rate_change * 100:+.0f} pts on last week)"
-    so_far = " so far (the week is still open)" if digest.open_week else ""
-    return f"{digest.responded} of {digest.sent} answered{so_far} · {percent(digest.response_rate)}{trend}"
-
-
-def suppressed_line(digest: Digest) -> str:
+        trend = " (" + t.gettext("{points} pts on last week", points=signed(digest.rate_change * 100, t, 0)) + ")"
+    figures = {
+        "responded": t.integer(digest.responded or 0),
+        "sent": t.integer(digest.sent),
+        "rate": percent(digest.response_rate, t),
+        "trend": trend,
+    }
     if digest.open_week:
-        return "This week is still open: its figures are released once its pulse has closed."
-    return f"Too few people answered for any score to be shown (each needs at least {digest.min_group_size})."
+        return t.gettext("{responded} of {sent} answered so far (the week is still open) · {rate}{trend}", **figures)
+    return t.gettext("{responded} of {sent} answered · {rate}{trend}", **figures)
 
 
-def ai_time_line(digest: Digest) -> str:
+def suppressed_line(digest: Digest, t: Translator = ENGLISH) -> str:
+    if digest.open_week:
+        return t.gettext("This week is still open: its figures are released once its pulse has closed.")
+    return t.gettext(
+        "Too few people answered for any score to be shown (each needs at least {count}).",
+        count=t.integer(digest.min_group_size),
+    )
+
+
+def ai_time_line(digest: Digest, t: Translator = ENGLISH) -> str:
     """Time saved is self-reported and misjudged, so it never appears without upkeep and rework."""
-    return (
-        f"Net AI time per person: {hours(digest.net_hours, signed=True)} "
-        f"(saved {hours(digest.saved_hours)} − upkeep {hours(digest.upkeep_hours)}, self-reported) · "
-        f"rework often/always {percent(digest.rework_rate)} · workaround {percent(digest.workaround_rate)}"
+    return t.gettext(
+        "Net AI time per person: {net} (saved {saved} − upkeep {upkeep}, self-reported) · "
+        "rework often/always {rework} · workaround {workaround}",
+        net=hours(digest.net_hours, signed=True, t=t),
+        saved=hours(digest.saved_hours, t=t),
+        upkeep=hours(digest.upkeep_hours, t=t),
+        rework=percent(digest.rework_rate, t),
+        workaround=percent(digest.workaround_rate, t),
     )
 
 
-def rollout_line(rollout: RolloutLine, *, with_left_out: bool = True) -> str:
-    week = f"week {rollout.weeks_since_go_live}" if rollout.weeks_since_go_live >= 0 else "before go-live"
-    window = f" · in its first {rollout.window_days} days" if rollout.in_window else ""
-    competency = (
-        f" · competent after {rollout.time_to_competency} weeks"
-        if rollout.time_to_competency is not None
-        else " · capability target not reached yet"
-    )
+def decision_label(decision: str, t: Translator = ENGLISH) -> str:
+    return t.gettext(DECISION_LABELS[decision])
+
+
+def reason_label(reason: str, t: Translator = ENGLISH) -> str:
+    """A pause signal's reason (an alert kind in words, "capability low") in the reader's language."""
+    return t.gettext(reason)
+
+
+def rollout_line(rollout: RolloutLine, *, with_left_out: bool = True, t: Translator = ENGLISH) -> str:
+    if rollout.weeks_since_go_live >= 0:
+        week = t.gettext("week {number}", number=t.integer(rollout.weeks_since_go_live))
+    else:
+        week = t.gettext("before go-live")
+    window = " · " + t.gettext("in its first {days} days", days=t.integer(rollout.window_days)) if rollout.in_window else ""
+    if rollout.time_to_competency is not None:
+        competency = " · " + t.gettext("competent after {weeks} weeks", weeks=t.integer(rollout.time_to_competency))
+    else:
+        competency = " · " + t.gettext("capability target not reached yet")
     if rollout.team_competency:
-        competency += " (by team: " + ", ".join(
-            f"{team} {'not yet' if weeks is None else ('1 week' if weeks == 1 else f'{weeks} weeks')}" for team, weeks in rollout.team_competency
-        ) + ")"
-    signal = " · PAUSE SIGNAL: " + "; ".join(rollout.reasons) if rollout.pause_signal else ""
+        teams = ", ".join(f"{team} {_weeks_to_competency(weeks, t)}" for team, weeks in rollout.team_competency)
+        competency += " (" + t.gettext("by team: {teams}", teams=teams) + ")"
+    signal = ""
+    if rollout.pause_signal:
+        signal = " · " + t.gettext("PAUSE SIGNAL: {reasons}", reasons="; ".join(reason_label(r, t) for r in rollout.reasons))
     if rollout.left_out and with_left_out:
-        signal += " · " + left_out_line(rollout)
+        signal += " · " + left_out_line(rollout, t)
     decided = ""
     if rollout.last_decision is not None:
         d = rollout.last_decision
-        decided = f" · last decision: {DECISION_LABELS[d.decision]} ({d.decided_at:%d %b})"
-    return f"{rollout.name} (live {rollout.go_live:%d %b %Y}, {week}{window}){competency}{signal}{decided}"
+        decided = " · " + t.gettext(
+            "last decision: {decision} ({date})", decision=decision_label(d.decision, t), date=day_month(d.decided_at, t)
+        )
+    head = t.gettext(
+        "{name} (live {date}, {week}{window})", name=rollout.name, date=full_date(rollout.go_live, t), week=week, window=window
+    )
+    return f"{head}{competency}{signal}{decided}"
 
 
-def left_out_line(rollout: RolloutLine) -> str:
-    return "not counted this week (too few to show): " + ", ".join(rollout.left_out)
+def _weeks_to_competency(weeks: int | None, t: Translator) -> str:
+    return t.gettext("not yet") if weeks is None else t.ngettext("{n} week", "{n} weeks", weeks)
 
 
-def level_line(level: LevelLine) -> str:
-    favourable = f" · {percent(level.favourable)} favourable" if level.favourable is not None else ""
-    return f"{level.level}: {level.mean:.1f}{favourable}"
+def left_out_line(rollout: RolloutLine, t: Translator = ENGLISH) -> str:
+    return t.gettext("not counted this week (too few to show): {teams}", teams=", ".join(rollout.left_out))
 
 
-def question_text(line: QuestionLine) -> str:
-    return f"{line.text} — {figure_text(line)}"
+def level_line(level: LevelLine, t: Translator = ENGLISH) -> str:
+    liked = f" · {favourable(level.favourable, t)}" if level.favourable is not None else ""
+    return f"{level.level}: {number(level.mean, t)}{liked}"
+
+
+def question_text(line: QuestionLine, t: Translator = ENGLISH) -> str:
+    return f"{line.text} — {figure_text(line, t)}"
 
 
 def sparkline(values: Sequence[float | None], *, lo: float = 1.0, hi: float = 5.0) -> str:

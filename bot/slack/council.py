@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import Gone, PulseError
-from bot.reports.digest_model import DECISION_LABELS
+from bot.i18n import N_, translator
+from bot.reports.text import decision_label
 from bot.rollouts.decisions import record_decision
 from bot.slack.services import Services
 from bot.slack.blocks.common import escape
@@ -17,7 +18,7 @@ from bot.slack.blocks.replies import problem_message, problem_text
 from bot.slack.ids import DIGEST_DECISION_PATTERN
 
 
-STALE_BUTTON = (
+STALE_BUTTON = N_(
     "This button no longer works: it comes from an older digest, or its rollout is gone. "
     "The latest digest in this channel has current ones."
 )
@@ -32,13 +33,20 @@ def register(app: App, services: Services) -> None:
             rollout_id, week, decision = parse_decision_value(action.get("value", ""))
             name, recorded = record_decision(services.db, user_id, rollout_id, week, decision)
         except (ValueError, Gone):
-            respond(blocks=problem_message(STALE_BUTTON), text=problem_text(STALE_BUTTON), response_type="ephemeral", replace_original=False)
+            stale = services.translator(user_id).gettext(STALE_BUTTON)  # only the one who clicked sees it
+            respond(blocks=problem_message(stale), text=problem_text(stale), response_type="ephemeral", replace_original=False)
             return
         except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
+            text = error.in_language(services.translator(user_id))
+            respond(blocks=problem_message(text), text=problem_text(text), response_type="ephemeral", replace_original=False)
             return
         container = body.get("container", {})
-        text = f"Decision on *{escape(name)}* for {week}: *{DECISION_LABELS[recorded.decision]}*, by <@{user_id}>."
+        # The whole council reads it: in the council's language, as the digest is.
+        t = translator(services.behaviour.language)
+        text = t.gettext(
+            "Decision on *{rollout}* for {week}: *{decision}*, by {person}.",
+            rollout=escape(name), week=week, decision=decision_label(recorded.decision, t), person=f"<@{user_id}>",
+        )
         # In the digest's thread, so the whole council sees who decided what, and when. The buttons
         # sit in a reply of that thread: Slack names the thread's main message in `thread_ts`.
         thread = container.get("thread_ts") or container.get("message_ts")

@@ -122,6 +122,7 @@ def register(app: App, services: Services) -> None:
                 min_group=services.min_group,
                 # The council reads the organisation's language.
                 title=library.for_reader(explainer.key, services.behaviour.language).title,
+                lang=services.behaviour.language,
             )
         except PulseError as error:
             log.info("explainers.question_refused reason=%s", type(error).__name__)

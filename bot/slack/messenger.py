@@ -30,6 +30,7 @@ from bot.slack.blocks.pulse import (
     reminder_message,
     reminder_text,
 )
+from bot.reports.text import chart_title
 from bot.reports.digest_model import Digest
 from bot.slack.blocks.comments import comment_messages
 from bot.slack.blocks.digest import MAIN, Post, digest_main, digest_thread
@@ -135,9 +136,10 @@ class SlackMessenger:
             if not page.get("has_more") or cursor is None:
                 return None
 
-    def post_question(self, channel: str, question: CouncilQuestion) -> MessageRef:
+    def post_question(self, channel: str, question: CouncilQuestion, *, lang: str = "en") -> MessageRef:
         # No metadata naming the asker: the message must not carry what the text leaves out.
-        return self._post(channel, text=council_question_text(question), blocks=council_question_message(question))
+        t = translator(lang)
+        return self._post(channel, text=council_question_text(question, t), blocks=council_question_message(question, t))
 
     def confirm_question(self, user_id: str, receipt: QuestionReceipt, *, lang: str = "en") -> MessageRef:
         t = translator(lang)
@@ -195,7 +197,7 @@ class SlackMessenger:
             )
         if chart is not None and not chart_posted:
             try:
-                self.upload_chart(ref.channel, chart, title=f"Trends to {digest.week}", thread_ts=ref.ts)
+                self.upload_chart(ref.channel, chart, title=chart_title(digest.week, translator(digest.lang)), thread_ts=ref.ts)
             except DeliveryFailed as failure:
                 # The digest itself is out; a missing chart must not make the job post it again.
                 log.warning("digest.chart_failed week=%s reason=%s", digest.week, failure.reason)
@@ -230,9 +232,17 @@ class SlackMessenger:
                 return
 
     def post_comments(
-        self, channel: str, thread_ts: str, week: str, comments: Sequence[str], *, skip: int, posted: Callable[[int], None]
+        self,
+        channel: str,
+        thread_ts: str,
+        week: str,
+        comments: Sequence[str],
+        *,
+        skip: int,
+        posted: Callable[[int], None],
+        lang: str = "en",
     ) -> None:
-        for number, (text, blocks) in enumerate(comment_messages(week, comments), start=1):
+        for number, (text, blocks) in enumerate(comment_messages(week, comments, translator(lang)), start=1):
             if number > skip:
                 self._post(channel, text=text, blocks=blocks, thread_ts=thread_ts)
                 posted(number)

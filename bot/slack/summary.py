@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import PulseError
+from bot.i18n import N_
 from bot.labour.credit import credit_for_manager
 from bot.reports.summary import team_summaries
 from bot.slack.blocks.credit import credit_messages
@@ -19,7 +20,7 @@ from bot.slack.ids import Action
 from bot.slack.services import Services
 from bot.slack.inputs import SlashCommand, Summary
 
-STALE = "That button no longer works; ask again with `/pulse summary`."
+STALE = N_("That button no longer works; ask again with `/pulse summary`.")
 REPLY_MESSAGES = 5  # what one response_url takes
 
 
@@ -31,19 +32,19 @@ def _continues(messages: list[Reply]) -> bool:
 
 def register(app: App, services: Services) -> None:
     def reply(respond: Respond, user_id: str, team: str | None, weeks: int, start: Position) -> None:
-        summaries = team_summaries(services.db, services.behaviour, services.key, user_id, team, weeks)
+        t = services.translator(user_id)
+        summaries = team_summaries(services.db, services.behaviour, services.key, user_id, team, weeks, t=t)
         # A manager also sees, by name, the hidden work their people shared with them for credit
         # (nothing more when nobody did), after the summary's last page, in what is left of the
         # reply's five messages: a summary that would fill all five keeps one for it.
         credit = credit_for_manager(services.db, user_id, team, weeks)
         shared = credit is not None and bool(credit.people)
         messages = summary_replies(
-            summaries, team=team, weeks=weeks, min_group=services.min_group, start=start, credit_follows=shared
+            summaries, team=team, weeks=weeks, min_group=services.min_group, start=start, credit_follows=shared, t=t
         )
         send(respond, messages)
         if credit is None or not shared or _continues(messages):
             return  # the reports shared with the caller follow the summary's last page
-        t = services.translator(user_id)
         for text, blocks in credit_messages(credit, budget=REPLY_MESSAGES - len(messages), t=t):
             respond(blocks=blocks, text=text, response_type="ephemeral", replace_original=False)
 
@@ -58,10 +59,12 @@ def register(app: App, services: Services) -> None:
         try:
             weeks, start, team = parse_more_value(action.get("value"))
         except ValueError:
-            respond(blocks=problem_message(STALE), text=problem_text(STALE), response_type="ephemeral", replace_original=False)
+            stale = services.translator(body["user"]["id"]).gettext(STALE)
+            respond(blocks=problem_message(stale), text=problem_text(stale), response_type="ephemeral", replace_original=False)
             return
         try:
             # Asked again, as the person clicking: a button passed on grants nothing.
             reply(respond, body["user"]["id"], team, weeks, start)
         except PulseError as error:
-            respond(blocks=problem_message(str(error)), text=problem_text(str(error)), response_type="ephemeral", replace_original=False)
+            text = error.in_language(services.translator(body["user"]["id"]))
+            respond(blocks=problem_message(text), text=problem_text(text), response_type="ephemeral", replace_original=False)

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.i18n import ENGLISH, Translator
 from bot.slack.blocks.common import escape, render, split_text
 from bot.slack.blocks.layout import MESSAGE_BLOCK_TEXT_BUDGET, MESSAGE_BLOCKS_MAX, SECTION_TEXT_MAX
 
@@ -26,8 +27,8 @@ MESSAGE_BLOCKS = MESSAGE_BLOCKS_MAX
 MESSAGE_CHARS = MESSAGE_BLOCK_TEXT_BUDGET
 
 
-def comment_messages(week: str, comments: Sequence[str]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(fallback text, blocks) per message; none for no comments."""
+def comment_messages(week: str, comments: Sequence[str], t: Translator = ENGLISH) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(fallback text, blocks) per message, in the council's language; none for no comments."""
     packed: list[list[str]] = []
     size = 0
     for comment in comments:
@@ -41,19 +42,18 @@ def comment_messages(week: str, comments: Sequence[str]) -> list[tuple[str, list
     total = len(packed)
     messages = []
     for number, sections in enumerate(packed, start=1):
-        part = f" · message {number} of {total}" if total > 1 else ""
-        heading = (
-            f"*Pulse comments · {week}*{part}\n{_count(len(comments))}, word for word, in alphabetical order, "
-            "with no name or team: the week's respondents were enough for them to be shared."
+        part = " · " + t.gettext("message {number} of {count}", number=t.integer(number), count=t.integer(total)) if total > 1 else ""
+        heading = t.gettext("*Pulse comments · {week}*", week=week) + part + "\n" + t.ngettext(
+            "{n} comment, word for word, in alphabetical order, with no name or team: "
+            "the week's respondents were enough for them to be shared.",
+            "{n} comments, word for word, in alphabetical order, with no name or team: "
+            "the week's respondents were enough for them to be shared.",
+            len(comments),
         )
         blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=heading)])]
         blocks += [SectionBlock(text=MarkdownTextObject(text=piece, verbatim=True)) for piece in sections]
-        messages.append((f"Pulse comments for {week}{part}", render(blocks)))
+        messages.append((t.gettext("Pulse comments for {week}", week=week) + part, render(blocks)))
     return messages
-
-
-def _count(number: int) -> str:
-    return "1 comment" if number == 1 else f"{number} comments"
 
 
 def _pieces(text: str) -> list[str]:

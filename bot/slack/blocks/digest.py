@@ -17,7 +17,7 @@ digest job that runs again after a crash posts only what the thread does not hol
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,15 +30,19 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.reports.digest_model import DECISION_LABELS, DECISIONS, Digest, RolloutLine
+from bot.i18n import N_, SOURCE, Translator, translator
+from bot.reports.digest_model import DECISIONS, Digest, RolloutLine
 from bot.reports.questions import figure_text
 from bot.reports.text import (
     ai_time_line,
+    decision_label,
     hours,
     left_out_line,
     level_line,
+    number,
     participation_line,
     percent,
+    reason_label,
     rollout_line,
     score_line,
     suppressed_line,
@@ -48,7 +52,8 @@ from bot.slack.blocks.layout import SECTION_TEXT_MAX, Entry, Part, Room, paginat
 from bot.slack.ids import Action
 
 MAIN = "main"  # the part name of the main post
-# Room the main post keeps for its header, participation, notes and footer around the parts.
+# Room the main post keeps for its header, participation, notes and footer around the parts
+# (German and French run longest: the notes of a cut list and the footer stay well within it).
 MAIN_RESERVE = Room().less(blocks=6, text=2500)
 # A list cut in the main post that the thread already holds whole, under this part's title.
 SHOWN_WHOLE_IN = {"pause_signals": "rollouts"}
@@ -77,73 +82,107 @@ def parse_decision_value(value: object) -> tuple[int, str, str]:
     return parse_id(rollout_id), week, decision
 
 
-def digest_text(digest: Digest) -> str:
-    return f"Council digest for {digest.week}: {participation_line(digest)}"
+def _reader(digest: Digest, t: Translator | None) -> Translator:
+    """The digest is read in the language it was built in (the council's) unless told otherwise."""
+    return t or translator(digest.lang)
+
+
+def digest_text(digest: Digest, t: Translator | None = None) -> str:
+    t = _reader(digest, t)
+    return t.gettext("Council digest for {week}: {participation}", week=digest.week, participation=participation_line(digest, t))
+
+
+def _part(key: str, title: str, lines: Sequence[str], t: Translator, *, noun: str = "lines") -> Part:
+    return _continued(Part.of_lines(key, title, lines, noun=noun), t)
+
+
+def _continued(part: Part, t: Translator) -> Part:
+    """A part whose title, where it goes on in the next message, says so in the reader's language."""
+    if t.lang == SOURCE or not part.title:
+        return part
+    return replace(part, more=t.gettext("{title} (continued)", title=part.title))
 
 
 # ---------------------------------------------------------------- the main post
 
 
-def digest_main(digest: Digest) -> Post:
+def digest_main(digest: Digest, t: Translator | None = None) -> Post:
     """The main post: one message, whatever the size of the organisation."""
-    parts = _main_parts(digest)
+    t = _reader(digest, t)
+    parts = _main_parts(digest, t)
     pages = paginate(parts, room=MAIN_RESERVE)
     page = pages[0] if pages else None
     blocks: list[Block] = [
-        HeaderBlock(text=f"Council digest · {digest.week}"),
-        SectionBlock(text=MarkdownTextObject(text=f"*Participation* · {participation_line(digest)}")),
+        HeaderBlock(text=t.gettext("Council digest · {week}", week=digest.week)),
+        SectionBlock(text=MarkdownTextObject(text=t.gettext("*Participation* · {line}", line=participation_line(digest, t)))),
     ]
     if digest.suppressed:
-        blocks.append(_note(suppressed_line(digest)))
+        blocks.append(_note(suppressed_line(digest, t)))
     if page is not None:
         blocks.extend(page.blocks)
-    cut = [note for index, part in enumerate(parts) if (note := _cut_note(part, page.shown.get(index, []) if page else []))]
+    cut = [note for index, part in enumerate(parts) if (note := _cut_note(part, page.shown.get(index, []) if page else [], t))]
     if cut:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(cut))))
-    blocks.append(_note(_footer(digest)))
-    return Post(MAIN, 0, 0, digest_text(digest), render(blocks))
+    blocks.append(_note(_footer(digest, t)))
+    return Post(MAIN, 0, 0, digest_text(digest, t), render(blocks))
 
 
-def _main_parts(digest: Digest) -> list[Part]:
+def _main_parts(digest: Digest, t: Translator) -> list[Part]:
     parts: list[Part] = []
+    none = [t.gettext("None this week.")]
     if not digest.suppressed:
-        parts.append(Part.of_lines("scores", "*Scores* (mean · favourable · change · 8 weeks)", [f"• {score_line(s)}" for s in digest.scores], noun="scores"))
-        parts.append(Part.of_lines("ai_time", "", [ai_time_line(digest)]))
+        scores = [f"• {score_line(s, t)}" for s in digest.scores]
+        parts.append(_part("scores", t.gettext("*Scores* (mean · favourable · change · 8 weeks)"), scores, t, noun=N_("scores")))
+        parts.append(_part("ai_time", "", [ai_time_line(digest, t)], t))
         if digest.hidden_hours:
-            hidden = [f"• {escape(label)}: {value:.1f} h" for label, value in digest.hidden_hours]
-            parts.append(Part.of_lines("hidden_work", "*Hidden AI work logged*", hidden, noun="categories"))
+            hidden = [f"• {escape(label)}: {hours(value, t=t)}" for label, value in digest.hidden_hours]
+            parts.append(_part("hidden_work", t.gettext("*Hidden AI work logged*"), hidden, t, noun=N_("categories")))
         if digest.clarity_by_level:
-            levels = [f"• {escape(level_line(level))}" for level in digest.clarity_by_level]
-            parts.append(Part.of_lines("clarity_by_level", "*Clarity by level*", levels, noun="levels"))
+            levels = [f"• {escape(level_line(level, t))}" for level in digest.clarity_by_level]
+            parts.append(_part("clarity_by_level", t.gettext("*Clarity by level*"), levels, t, noun=N_("levels")))
     if digest.rollouts:
         signals = [
-            f"• :octagonal_sign: *{escape(r.name)}*: {escape('; '.join(r.reasons))}" for r in digest.rollouts if r.pause_signal
+            f"• :octagonal_sign: *{escape(r.name)}*: {escape('; '.join(reason_label(reason, t) for reason in r.reasons))}"
+            for r in digest.rollouts
+            if r.pause_signal
         ]
-        parts.append(Part.of_lines("pause_signals", "*Pause signals*", signals or ["None this week."], noun="rollouts with a pause signal"))
+        noun = N_("rollouts with a pause signal")
+        parts.append(_part("pause_signals", t.gettext("*Pause signals*"), signals or none, t, noun=noun))
     alerts = [f"• :warning: {escape(alert)}" for alert in digest.alerts]
-    parts.append(Part.of_lines("alerts", "*Alerts*", alerts or ["None this week."], noun="alerts"))
+    parts.append(_part("alerts", t.gettext("*Alerts*"), alerts or none, t, noun=N_("alerts")))
     return parts
 
 
-def _cut_note(part: Part, shown: Sequence[int]) -> str | None:
+def _cut_note(part: Part, shown: Sequence[int], t: Translator) -> str | None:
     """What the main post could not hold of a part, said where the part would go on."""
     if len(shown) == len(part.entries):
         return None
-    name = _thread_title(part.key)
-    where = _thread_title(SHOWN_WHOLE_IN.get(part.key, part.key))
     whole = part.items_through(len(shown))  # the main post shows a part from its first entry on
-    return f":arrow_down: {name}: {whole} of {part.item_count} {part.noun} shown here; all of them are under *{where}* in the thread."
-
-
-def _footer(digest: Digest) -> str:
-    asked = len(digest.open_questions)
-    footer = (
-        f"Open questions from explainers: {'none' if not asked else f'{asked}, listed in the thread'}. "
-        f"No figure covers fewer than {digest.min_group_size} people, nor lets one be worked out."
+    return t.gettext(
+        ":arrow_down: {name}: {shown} of {count} {items} shown here; all of them are under *{where}* in the thread.",
+        name=_thread_title(part.key, t),
+        shown=t.integer(whole),
+        count=t.integer(part.item_count),
+        items=t.gettext(part.noun),
+        where=_thread_title(SHOWN_WHOLE_IN.get(part.key, part.key), t),
     )
-    titles = [_thread_title(part.key) for part in _thread_parts(digest)]
+
+
+def _footer(digest: Digest, t: Translator) -> str:
+    asked = len(digest.open_questions)
+    if asked:
+        footer = t.gettext("Open questions from explainers: {count}, listed in the thread.", count=t.integer(asked))
+    else:
+        footer = t.gettext("Open questions from explainers: none.")
+    footer += " " + t.gettext(
+        "No figure covers fewer than {count} people, nor lets one be worked out.", count=t.integer(digest.min_group_size)
+    )
+    titles = ", ".join(_thread_title(part.key, t) for part in _thread_parts(digest, t))
     if titles:
-        footer += " In the thread: " + ", ".join(titles) + (" and the trend chart." if not digest.suppressed else ".")
+        if digest.suppressed:
+            footer += " " + t.gettext("In the thread: {parts}.", parts=titles)
+        else:
+            footer += " " + t.gettext("In the thread: {parts} and the trend chart.", parts=titles)
     return footer
 
 
@@ -154,107 +193,128 @@ def _note(text: str) -> ContextBlock:
 # ---------------------------------------------------------------- the thread
 
 
-def digest_thread(digest: Digest) -> list[Post]:
+def digest_thread(digest: Digest, t: Translator | None = None) -> list[Post]:
     """Every reply of the thread, in order: each part over as many messages as it needs."""
+    t = _reader(digest, t)
     posts: list[Post] = []
-    for part in _thread_parts(digest):
+    for part in _thread_parts(digest, t):
         pages = paginate([part])
-        for number, page in enumerate(pages, start=1):
-            count = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
-            text = f"Council digest {digest.week} · {_thread_title(part.key)}{count}"
+        for number_, page in enumerate(pages, start=1):
+            text = t.gettext("Council digest {week} · {part}", week=digest.week, part=_thread_title(part.key, t))
+            if len(pages) > 1:
+                text += " " + t.gettext("({number} of {count})", number=t.integer(number_), count=t.integer(len(pages)))
             posts.append(Post(part.key, page.first_of(0), page.last_of(0), text, render(page.blocks)))
     return posts
 
 
-def _thread_parts(digest: Digest) -> list[Part]:
-    parts = [part for build in THREAD_PARTS if (part := build(digest)) is not None]
+def _thread_parts(digest: Digest, t: Translator) -> list[Part]:
+    parts = [part for build in THREAD_PARTS if (part := build(digest, t)) is not None]
     # Lists the main post had to cut go first, whole.
-    main = _main_parts(digest)
+    main = _main_parts(digest, t)
     pages = paginate(main, room=MAIN_RESERVE)
     shown = pages[0].shown if pages else {}
     whole = [part for index, part in enumerate(main) if len(shown.get(index, [])) < len(part.entries) and part.key not in SHOWN_WHOLE_IN]
     return [*whole, *parts]
 
 
-def _thread_title(key: str) -> str:
-    return THREAD_TITLES.get(key, key.replace("_", " ").capitalize())
+def _thread_title(key: str, t: Translator) -> str:
+    title = THREAD_TITLES.get(key)
+    return t.gettext(title) if title is not None else key.replace("_", " ").capitalize()
 
 
-def _teams(digest: Digest) -> Part | None:
+def _teams(digest: Digest, t: Translator) -> Part | None:
     if digest.suppressed or not digest.groups:
         return None
     lines = [
-        f"• {escape(g.label)}: {g.responded} answered ({percent(g.response_rate)}) · capability "
-        f"{'–' if g.capability is None else f'{g.capability:.1f}'} · hidden work {hours(g.hidden_hours)}"
+        "• " + t.gettext(
+            "{team}: {responded} answered ({rate}) · capability {capability} · hidden work {hours}",
+            team=escape(g.label),
+            responded=t.integer(g.responded),
+            rate=percent(g.response_rate, t),
+            capability="–" if g.capability is None else number(g.capability, t),
+            hours=hours(g.hidden_hours, t=t),
+        )
         for g in digest.groups
     ]
-    return Part.of_lines("teams", "*By team* (only groups large enough to stay anonymous)", lines, noun="teams")
+    title = t.gettext("*By team* (only groups large enough to stay anonymous)")
+    return _part("teams", title, lines, t, noun=N_("teams"))
 
 
-def _rollouts(digest: Digest) -> Part | None:
+def _rollouts(digest: Digest, t: Translator) -> Part | None:
     if not digest.rollouts:
         return None
     entries: list[Entry] = []
     for rollout in digest.rollouts:
-        entries.extend(_rollout(digest.week, rollout))
-    return Part("rollouts", "*Rollouts* (a council member decides with the buttons)", tuple(entries), noun="rollouts")
+        entries.extend(_rollout(digest.week, rollout, t))
+    title = t.gettext("*Rollouts* (a council member decides with the buttons)")
+    return _continued(Part("rollouts", title, tuple(entries), noun=N_("rollouts")), t)
 
 
-def _explainers(digest: Digest) -> Part | None:
+def _explainers(digest: Digest, t: Translator) -> Part | None:
     if not digest.explainers:
         return None
-    lines = [f"• {escape(e.title)}: {e.reached} · {percent(e.helpful_share)}" for e in digest.explainers]
-    return Part.of_lines("explainers", "*Explainers* (reach · helpful)", lines, noun="explainers")
+    lines = [f"• {escape(e.title)}: {t.integer(e.reached)} · {percent(e.helpful_share, t)}" for e in digest.explainers]
+    return _part("explainers", t.gettext("*Explainers* (reach · helpful)"), lines, t, noun=N_("explainers"))
 
 
-def _questions(digest: Digest) -> Part | None:
+def _questions(digest: Digest, t: Translator) -> Part | None:
     if digest.suppressed or not digest.questions:
         return None
-    lines = [f"• *{escape(q.text)}* — {escape(figure_text(q))}" for q in digest.questions]
-    return Part.of_lines("questions", "*Every question* (its latest week asked in these 12 weeks)", lines, noun="questions")
+    lines = [f"• *{escape(q.text)}* — {escape(figure_text(q, t))}" for q in digest.questions]
+    title = t.gettext("*Every question* (its latest week asked in these 12 weeks)")
+    return _part("questions", title, lines, t, noun=N_("questions"))
 
 
-def _open_questions(digest: Digest) -> Part | None:
+def _open_questions(digest: Digest, t: Translator) -> Part | None:
     if not digest.open_questions:
         return None
-    lines = [f"• _{escape(q.explainer)}_: {escape(q.text)} · <{q.link}|see the question>" for q in digest.open_questions if q.link]
+    see = t.gettext("see the question")
+    lines = [f"• _{escape(q.explainer)}_: {escape(q.text)} · <{q.link}|{see}>" for q in digest.open_questions if q.link]
     waiting = sum(1 for q in digest.open_questions if not q.link)
     if waiting:
-        lines.append(f"• {waiting} more {'waits' if waiting == 1 else 'wait'} to be posted (shown once in the channel)")
-    return Part.of_lines("open_questions", "*Open questions from explainers* this week", lines, noun="questions")
+        lines.append("• " + t.ngettext(
+            "{n} more waits to be posted (shown once in the channel)",
+            "{n} more wait to be posted (shown once in the channel)",
+            waiting,
+        ))
+    title = t.gettext("*Open questions from explainers* this week")
+    return _part("open_questions", title, lines, t, noun=N_("questions"))
 
 
-THREAD_PARTS: tuple[Callable[[Digest], Part | None], ...] = (_questions, _teams, _rollouts, _explainers, _open_questions)
+THREAD_PARTS: tuple[Callable[[Digest, Translator], Part | None], ...] = (_questions, _teams, _rollouts, _explainers, _open_questions)
 THREAD_TITLES = {
-    "questions": "Every question",
-    "open_questions": "Open questions",
-    "teams": "By team",
-    "rollouts": "Rollouts",
-    "explainers": "Explainers",
-    "alerts": "Alerts",
-    "clarity_by_level": "Clarity by level",
-    "hidden_work": "Hidden AI work",
+    "questions": N_("Every question"),
+    "open_questions": N_("Open questions"),
+    "teams": N_("By team"),
+    "rollouts": N_("Rollouts"),
+    "explainers": N_("Explainers"),
+    "alerts": N_("Alerts"),
+    "clarity_by_level": N_("Clarity by level"),
+    "hidden_work": N_("Hidden AI work"),
+    "scores": N_("Scores"),
+    "pause_signals": N_("Pause signals"),
 }
 
 
-def _rollout(week: str, rollout: RolloutLine) -> list[Entry]:
+def _rollout(week: str, rollout: RolloutLine, t: Translator) -> list[Entry]:
     """A rollout and its decision buttons, kept in one message; a very long list of teams left
     out that week follows as lines of its own."""
     icon = ":octagonal_sign:" if rollout.pause_signal else ":large_green_circle:"
     decided = ""
     if rollout.last_decision is not None:
         d = rollout.last_decision
-        decided = f"\nLast decision: *{DECISION_LABELS[d.decision]}* by <@{d.decided_by}>"
-    text = f"{icon} *{escape(rollout.name)}*\n{escape(rollout_line(rollout))}{decided}"
+        decided = "\n" + t.gettext("Last decision: *{decision}* by {person}", decision=decision_label(d.decision, t), person=f"<@{d.decided_by}>")
+    text = f"{icon} *{escape(rollout.name)}*\n{escape(rollout_line(rollout, t=t))}{decided}"
     after: list[Entry] = []
     if len(text) > SECTION_TEXT_MAX:
-        text = f"{icon} *{escape(rollout.name)}*\n{escape(rollout_line(rollout, with_left_out=False))} · teams not counted this week are listed below{decided}"
-        after = list(split_lines([f"{escape(rollout.name)}: {escape(left_out_line(rollout))}"]))
+        below = t.gettext("teams not counted this week are listed below")
+        text = f"{icon} *{escape(rollout.name)}*\n{escape(rollout_line(rollout, with_left_out=False, t=t))} · {below}{decided}"
+        after = list(split_lines([f"{escape(rollout.name)}: {escape(left_out_line(rollout, t))}"]))
     buttons = ActionsBlock(
         block_id=f"decide:{rollout.rollout_id}",
         elements=[
             ButtonElement(
-                text=DECISION_LABELS[decision],
+                text=decision_label(decision, t),
                 action_id=f"{Action.DIGEST_DECISION}:{decision}",
                 value=decision_value(rollout.rollout_id, week, decision),
                 style="danger" if decision == "pause" else "primary" if decision == "continue" else None,

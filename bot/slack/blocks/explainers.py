@@ -212,21 +212,26 @@ def parse_question_submission(view: dict[str, Any]) -> QuestionSubmission:
 # ---------------------------------------------------------------- the council post and the receipt
 
 
-def _asker(question: CouncilQuestion) -> str:
+def _asker(question: CouncilQuestion, t: Translator) -> str:
     # No team, level or time of day beside an anonymous question: any of them could name the asker.
-    return f"<@{question.asker}>" if question.asker else "Someone"
+    return f"<@{question.asker}>" if question.asker else t.gettext("Someone")
 
 
-def council_question_text(question: CouncilQuestion) -> str:
-    return f"{_asker(question)} asked the council a question about “{escape(question.explainer_title)}”"
+def council_question_text(question: CouncilQuestion, t: Translator = ENGLISH) -> str:
+    return t.gettext(
+        "{asker} asked the council a question about “{title}”", asker=_asker(question, t), title=escape(question.explainer_title)
+    )
 
 
-def council_question_message(question: CouncilQuestion) -> list[dict[str, Any]]:
-    heading = f":raising_hand: *{_asker(question)} asked about the explainer “{escape(question.explainer_title)}”*"
+def council_question_message(question: CouncilQuestion, t: Translator = ENGLISH) -> list[dict[str, Any]]:
+    """The question as the council reads it, in the council's language."""
+    heading = ":raising_hand: " + t.gettext(
+        "*{asker} asked about the explainer “{title}”*", asker=_asker(question, t), title=escape(question.explainer_title)
+    )
     if question.anonymous:
-        note = "Asked anonymously: Rollout Pulse does not record who asked."
+        note = t.gettext("Asked anonymously: Rollout Pulse does not record who asked.")
     else:
-        note = f"Asked with their name, by their choice, in {question.week}."
+        note = t.gettext("Asked with their name, by their choice, in {week}.", week=question.week)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=heading)),
         *sections(_quoted(question.text)),
