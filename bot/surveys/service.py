@@ -160,7 +160,9 @@ def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: Puls
     views: dict[int, PulseView] = {}
 
     def send(claim: _PulseClaim) -> MessageRef:
-        view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
+        view = views.get(claim.pulse_round.id)
+        if view is None:  # one view per round: the message is built once, for everyone
+            view = views[claim.pulse_round.id] = blank_view(claim.pulse_round)
         return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id)
 
     with live_run(db, "pulse") as live:
@@ -331,8 +333,8 @@ class _ReminderLedger:
     db: Database
     run: LiveRun
 
-    def sent(self, claim: _ReminderClaim, ref: MessageRef) -> None:
-        self._mark([claim], reminder_status="sent", reminder_run_id=None)
+    def sent(self, sent: Sequence[tuple[_ReminderClaim, MessageRef]]) -> None:
+        self._mark([claim for claim, _ in sent], reminder_status="sent", reminder_run_id=None)
 
     def failed(self, claim: _ReminderClaim, reason: str) -> None:
         self._mark([claim], reminder_status="failed", reminder_run_id=None)
