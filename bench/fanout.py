@@ -58,6 +58,7 @@ class Outcome:
     wall: float  # the whole job process, start-up included
     peak_mb: float
     cpu: float  # the job process's CPU seconds, user and system
+    system: float  # of which in the kernel (sockets, the database's file)
     rate_limited: int
 
 
@@ -99,7 +100,7 @@ def fan_out(url: str, config: Path, *, limit: int | None, window: float, profile
         if profile is not None:
             # py-spy samples every thread of the job (the sends run in a pool), idle ones left out.
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-            command = [spy, "record", "--format", "raw", "--gil", "--nonblocking", "-r", "250", "-o", str(profile), "--", *command]
+            command = [spy, "record", "--format", "raw", "--gil", "--nonblocking", "-r", "500", "-o", str(profile), "--", *command]
         job = subprocess.Popen(
             command,
             env=env,
@@ -125,6 +126,7 @@ def fan_out(url: str, config: Path, *, limit: int | None, window: float, profile
         wall=wall,
         peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         cpu=usage.ru_utime + usage.ru_stime,
+        system=usage.ru_stime,
         rate_limited=report["rate_limited"],
     )
 
@@ -211,14 +213,15 @@ def main() -> None:
     print()
     print(
         f"  {'run':<14}{'DMs':>8}{'once each':>11}{'seconds':>10}{'DMs/s':>9}{'429s':>7}"
-        f"{'job wall s':>12}{'CPU ms/DM':>11}{'peak MB':>9}"
+        f"{'job wall s':>12}{'CPU ms/DM':>11}{'of it sys':>11}{'peak MB':>9}"
     )
     for name, outcome in results.items():
         per_second = outcome.dms / outcome.seconds if outcome.seconds else float("inf")
         print(
             f"  {name:<14}{outcome.dms:>8,}{outcome.people_with_one:>11,}{outcome.seconds:>10.1f}"
             f"{per_second:>9.0f}{outcome.rate_limited:>7,}{outcome.wall:>12.1f}"
-            f"{1000 * outcome.cpu / max(outcome.dms, 1):>11.2f}{outcome.peak_mb:>9.0f}"
+            f"{1000 * outcome.cpu / max(outcome.dms, 1):>11.2f}{1000 * outcome.system / max(outcome.dms, 1):>11.2f}"
+            f"{outcome.peak_mb:>9.0f}"
         )
     print()
     cpu_per_dm = 1000 * free.cpu / max(free.dms, 1)

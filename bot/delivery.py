@@ -34,7 +34,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -414,7 +414,7 @@ def send_claimed(
     with ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix=f"{kind}-send") as pool:
         while not stop.is_set() and (batch := claim_batch()):
             try:
-                outcomes = list(pool.map(deliver, batch))
+                outcomes = _each(pool, deliver, batch)
             finally:
                 records.flush()
             untried = [claim for claim, outcome in zip(batch, outcomes, strict=True) if outcome == "untried"]
@@ -427,6 +427,29 @@ def send_claimed(
             progress.report(f"{kind} DMs sent", run.sent + run.recovered)
     if reasons:
         run.stopped = reasons[0]
+
+
+def _each(pool: ThreadPoolExecutor, work: Callable[[ClaimT], str], batch: Sequence[ClaimT]) -> list[str]:
+    """`work` done for each claim of the batch by SEND_WORKERS threads, each taking the next claim
+    left; the outcomes in the batch's order. One task per thread rather than per claim: a task
+    per DM cost a future and a thread switch each."""
+    outcomes = [""] * len(batch)
+    left = iter(range(len(batch)))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next(left, None)
+            if index is None:
+                return
+            outcomes[index] = work(batch[index])
+
+    tasks = [pool.submit(worker) for _ in range(min(SEND_WORKERS, len(batch)))]
+    wait(tasks)  # all of them, even when one failed: what the others sent is recorded after
+    for task in tasks:
+        task.result()
+    return outcomes
 
 
 class _SentRecords(Generic[ClaimT]):

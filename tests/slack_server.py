@@ -969,7 +969,8 @@ def _parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         return {}
     if content_type.startswith("application/json"):
         decoded = json.loads(body)
-        return decoded if isinstance(decoded, dict) else {"_body": decoded}
+        # Slack reads blocks (and the like) given as a JSON string in a JSON body as well.
+        return _decode_json_params(decoded) if isinstance(decoded, dict) else {"_body": decoded}
     return _parse_query(body.decode())
 
 

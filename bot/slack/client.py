@@ -69,9 +69,12 @@ class KeepAliveWebClient(WebClient):
         status, reason, headers, body = self.pool.request(req, timeout=self.timeout, context=self.ssl)
         if not 200 <= status < 300:
             raise HTTPError(req.full_url, status, reason, headers, io.BytesIO(body))
-        if headers.get_content_type() == "application/gzip":
+        # The Content-Type read as urllib reads it, without email.message's parser: a call's
+        # answer is read thousands of times in a fan-out.
+        content_type, _, parameters = (headers.get("Content-Type") or "").partition(";")
+        if content_type.strip().lower() == "application/gzip":
             return {"status": status, "headers": headers, "body": body}
-        return {"status": status, "headers": headers, "body": body.decode(headers.get_content_charset() or "utf-8")}
+        return {"status": status, "headers": headers, "body": body.decode(_charset(parameters))}
 
 
 class ConnectionPool:
@@ -143,6 +146,15 @@ class ConnectionPool:
                 idle.append(connection)
                 return
         connection.close()
+
+
+def _charset(parameters: str) -> str:
+    """The charset of a Content-Type's parameters (`charset=utf-8; …`), UTF-8 when none is named."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip(' "'):
+            return value.strip(' "')
+    return "utf-8"
 
 
 def _closed_by_server(connection: http.client.HTTPConnection) -> bool:

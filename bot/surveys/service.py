@@ -135,9 +135,12 @@ class _PulseClaim(Claim):
     pulse_round: PulseRound
 
 
-def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> list[_PulseClaim]:
+def claim_pulses(
+    db: Database, at: dt.datetime, run_id: Callable[[], int], rounds: dict[int, PulseRound] | None = None
+) -> list[_PulseClaim]:
     """Take a batch of queued deliveries for the run `run_id` names (another clock takes other
-    batches), with the claims of runs that died."""
+    batches), with the claims of runs that died. `rounds` keeps the rounds (and their questions)
+    loaded by earlier batches of the same run, so each is read once."""
     query = (
         select(Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id)
         .join(Person, Person.id == Delivery.person_id)
@@ -147,10 +150,13 @@ def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> li
     _, rows = claim_rows(db, Delivery, query, run_id)
     if not rows:
         return []
-    with db.session() as session:
-        # The question set is loaded with the round: views are built after the session closes.
-        claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
-        rounds = {r.id: r for r in session.scalars(claimed.where(PulseRound.id.in_({row.round_id for row in rows})))}
+    rounds = {} if rounds is None else rounds
+    missing = {row.round_id for row in rows} - rounds.keys()
+    if missing:
+        with db.session() as session:
+            # The question set is loaded with the round: views are built after the session closes.
+            claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
+            rounds.update((r.id, r) for r in session.scalars(claimed.where(PulseRound.id.in_(missing))))
     return [
         _PulseClaim(row.id, row.slack_user_id, taken_over(row), pulse_round=rounds[row.round_id]) for row in rows
     ]
@@ -158,6 +164,7 @@ def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int]) -> li
 
 def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun) -> None:
     views: dict[int, PulseView] = {}
+    rounds: dict[int, PulseRound] = {}
 
     def send(claim: _PulseClaim) -> MessageRef:
         view = views.get(claim.pulse_round.id)
@@ -167,7 +174,7 @@ def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: Puls
 
     with live_run(db, "pulse") as live:
         ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at, lambda: live.id)
-        send_claimed(messenger, "pulse", lambda: claim_pulses(db, at, lambda: live.id), send, ledger, run, live)
+        send_claimed(messenger, "pulse", lambda: claim_pulses(db, at, lambda: live.id, rounds), send, ledger, run, live)
 
 
 def run_pulse_job(
