@@ -100,7 +100,7 @@ def fan_out(url: str, config: Path, *, limit: int | None, window: float, profile
         if profile is not None:
             # py-spy samples every thread of the job (the sends run in a pool), idle ones left out.
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-            command = [spy, "record", "--format", "raw", "--gil", "--nonblocking", "-r", "500", "-o", str(profile), "--", *command]
+            command = [spy, "record", "--format", "raw", "--gil", "--nonblocking", "-r", "1000", "-o", str(profile), "--", *command]
         job = subprocess.Popen(
             command,
             env=env,
