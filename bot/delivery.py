@@ -55,9 +55,8 @@ from bot.weeks import IsoWeek, local_instant, local_now, now
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
-# DMs Slack has accepted are recorded as sent this many at a time, or after this many seconds,
-# whichever comes first, and at the end of every batch (see _SentRecords).
-RECORD_BATCH = 50
+# DMs Slack has accepted are recorded as sent together at the end of every batch, and meanwhile
+# once this many seconds have passed since the last record (see _SentRecords).
 RECORD_EVERY = 1.0
 # DMs in flight at once: sending is bound by Slack's round trip, not by our CPU.
 SEND_WORKERS = 8
@@ -373,9 +372,9 @@ def send_claimed(
     """Send each claimed delivery once, batch after batch, until nothing claimable is left.
 
     SEND_WORKERS DMs are in flight at once. A claim taken over from a run that died is looked up
-    in the person's DM first. What Slack accepted is recorded a few dozen at a time (one write for
-    many, where one per DM cost more than sending it); a run that dies before recording some
-    leaves them claimed, and the next run finds them in the DMs instead of sending them again. `send` returns the sent message, or None when it dropped the
+    in the person's DM first. What Slack accepted is recorded batch by batch (one write for many,
+    where one per DM cost more than sending it); a run that dies before recording some leaves them
+    claimed, and the next run finds them in the DMs instead of sending them again. `send` returns the sent message, or None when it dropped the
     delivery instead. Slack being unreachable stops the run: claims not yet tried go back, the
     one that failed stays with the run, to be looked up by the next. A permanent failure (the
     person cannot get DMs) is recorded and the run goes on. A run that can no longer keep its
@@ -453,9 +452,10 @@ def _each(pool: ThreadPoolExecutor, work: Callable[[ClaimT], str], batch: Sequen
 
 
 class _SentRecords(Generic[ClaimT]):
-    """DMs Slack has accepted, waiting to be recorded together: RECORD_BATCH of them, or those
-    of the last RECORD_EVERY seconds (so a slow, rate-limited fan-out still records as it goes),
-    and whatever is left when a batch ends. A DM is recorded only once Slack has accepted it."""
+    """DMs Slack has accepted, waiting to be recorded together: those of a batch when it ends, and
+    those of the last RECORD_EVERY seconds meanwhile (so a slow, rate-limited batch still records
+    as it goes). A DM is recorded only once Slack has accepted it; one that a run dying leaves
+    unrecorded is still claimed, so the next run looks for it in the DM before sending."""
 
     def __init__(self, ledger: Ledger[ClaimT]) -> None:
         self._ledger = ledger
@@ -466,7 +466,7 @@ class _SentRecords(Generic[ClaimT]):
     def add(self, claim: ClaimT, ref: MessageRef) -> None:
         with self._lock:
             self._pending.append((claim, ref))
-            if len(self._pending) < RECORD_BATCH and time.monotonic() - self._since < RECORD_EVERY:
+            if time.monotonic() - self._since < RECORD_EVERY:
                 return
             due = self._take()
         self._ledger.sent(due)

@@ -161,6 +161,7 @@ class FakeSlack:
         self._processed: dict[str, int] = defaultdict(int)
         self._in_flight = 0
         self._idle: set[socket.socket] = set()  # kept-alive connections waiting for their next call
+        self.connections = 0  # connections accepted so far: clients that keep theirs alive open few
         self._stopping = threading.Event()
         self._last_ts = 0
         self._counter = 0
@@ -186,6 +187,18 @@ class FakeSlack:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self._close_idle()
+
+    def close_idle_connections(self, timeout: float = 5.0) -> None:
+        """Close every kept-alive connection once it waits for its next call, as Slack closes
+        those idle for a while: the client finds each closed when it next wants one."""
+        with self._changed:
+            # An answer can reach the client before its connection is counted idle here.
+            if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
+                raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
+        self._close_idle()
+
+    def _close_idle(self) -> None:
         with self._changed:
             idle = list(self._idle)
         for connection in idle:
@@ -813,6 +826,7 @@ class _Server(ThreadingHTTPServer):
     fake: FakeSlack
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        self.fake.connections += 1  # only this thread accepts
         self.fake.begin_call()
         super().process_request(request, client_address)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import logging
+import os
 import select
 import socket
 import ssl
@@ -89,6 +90,7 @@ class ConnectionPool:
         self._idle: dict[tuple[str, str], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._keep = idle
+        self._pid = os.getpid()
 
     def request(
         self, req: Request, *, timeout: float, context: ssl.SSLContext | None
@@ -131,6 +133,10 @@ class ConnectionPool:
     def _take(self, key: tuple[str, str]) -> http.client.HTTPConnection | None:
         while True:
             with self._lock:
+                if self._pid != os.getpid():
+                    # A forked process (a web worker) opens its own: a socket shared with the
+                    # parent would mix two processes' answers.
+                    self._idle, self._pid = {}, os.getpid()
                 idle = self._idle.get(key)
                 if not idle:
                     return None

@@ -21,9 +21,11 @@ from bot.slack.messenger import SlackMessenger
 
 if TYPE_CHECKING:  # Bolt itself is imported only where an app is built: a job needs none
     from slack_bolt import Respond
+else:
+    Respond = Any
 
 
-Handler = Callable[[Any, dict[str, Any], "Respond", WebClient], None]
+Handler = Callable[[Any, dict[str, Any], Respond, WebClient], None]
 
 
 class CommandRouter:
