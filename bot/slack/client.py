@@ -118,13 +118,6 @@ class ConnectionPool:
             self._give_back(key, connection)
         return response.status, response.reason, response.headers, body
 
-    def close(self) -> None:
-        with self._lock:
-            idle = [connection for connections in self._idle.values() for connection in connections]
-            self._idle.clear()
-        for connection in idle:
-            connection.close()
-
     def _open(self, req: Request, timeout: float, context: ssl.SSLContext | None) -> http.client.HTTPConnection:
         if req.type == "https":
             return http.client.HTTPSConnection(req.host, timeout=timeout, context=context)
