@@ -247,7 +247,7 @@ def rollout_list() -> None:
 
 
 def _services(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.slack.app import make_services
+    from bot.slack.services import make_services  # not bot.slack.app: a job needs no Bolt app
 
     return make_services(settings, _database(settings))
 

@@ -34,10 +34,10 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Row, Select, Update, and_, bindparam, delete, exists, insert, or_, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,6 +55,9 @@ from bot.weeks import IsoWeek, local_instant, local_now, now
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 200
+# DMs Slack has accepted are recorded as sent together at the end of every batch, and meanwhile
+# once this many seconds have passed since the last record (see _SentRecords).
+RECORD_EVERY = 1.0
 # DMs in flight at once: sending is bound by Slack's round trip, not by our CPU.
 SEND_WORKERS = 8
 # A live run refreshes its heartbeat this often; one silent for RUN_STALE has died. (The clocks of
@@ -313,7 +316,8 @@ class Ledger(Protocol[ClaimContraT]):
     may have gone out) stays with the run, and the next run takes it over once this one is over,
     looking in the DM before sending."""
 
-    def sent(self, claim: ClaimContraT, ref: MessageRef) -> None: ...
+    def sent(self, sent: Sequence[tuple[ClaimContraT, MessageRef]]) -> None:
+        """Record DMs Slack has accepted, together."""
 
     def failed(self, claim: ClaimContraT, reason: str) -> None: ...
 
@@ -330,10 +334,14 @@ class StatusLedger:
     at: dt.datetime
     run_id: Callable[[], int]
 
-    def sent(self, claim: Claim, ref: MessageRef) -> None:
-        mark(
-            self.db, self.table, claim.delivery_id,
-            status="sent", channel_id=ref.channel, message_ts=ref.ts, sent_at=self.at, run_id=None,
+    def sent(self, sent: Sequence[tuple[Claim, MessageRef]]) -> None:
+        marks(
+            self.db, self.table,
+            [
+                {"delivery_id": claim.delivery_id, "status": "sent", "channel_id": ref.channel, "message_ts": ref.ts,
+                 "sent_at": self.at, "run_id": None}
+                for claim, ref in sent
+            ],
         )
 
     def failed(self, claim: Claim, reason: str) -> None:
@@ -364,7 +372,9 @@ def send_claimed(
     """Send each claimed delivery once, batch after batch, until nothing claimable is left.
 
     SEND_WORKERS DMs are in flight at once. A claim taken over from a run that died is looked up
-    in the person's DM first. `send` returns the sent message, or None when it dropped the
+    in the person's DM first. What Slack accepted is recorded batch by batch (one write for many,
+    where one per DM cost more than sending it); a run that dies before recording some leaves them
+    claimed, and the next run finds them in the DMs instead of sending them again. `send` returns the sent message, or None when it dropped the
     delivery instead. Slack being unreachable stops the run: claims not yet tried go back, the
     one that failed stays with the run, to be looked up by the next. A permanent failure (the
     person cannot get DMs) is recorded and the run goes on. A run that can no longer keep its
@@ -372,6 +382,7 @@ def send_claimed(
     """
     stop = threading.Event()
     reasons: list[str] = []
+    records = _SentRecords(ledger)
 
     def deliver(claim: ClaimT) -> str:
         if stop.is_set():
@@ -396,12 +407,15 @@ def send_claimed(
             ledger.failed(claim, failure.reason)
             log.warning("%s.delivery_failed delivery=%s reason=%s", kind, claim.delivery_id, failure.reason)
             return "failed"
-        ledger.sent(claim, ref)
+        records.add(claim, ref)
         return outcome
 
     with ThreadPoolExecutor(max_workers=SEND_WORKERS, thread_name_prefix=f"{kind}-send") as pool:
         while not stop.is_set() and (batch := claim_batch()):
-            outcomes = list(pool.map(deliver, batch))
+            try:
+                outcomes = _each(pool, deliver, batch)
+            finally:
+                records.flush()
             untried = [claim for claim, outcome in zip(batch, outcomes, strict=True) if outcome == "untried"]
             if untried:
                 ledger.release(untried)
@@ -414,6 +428,61 @@ def send_claimed(
         run.stopped = reasons[0]
 
 
+def _each(pool: ThreadPoolExecutor, work: Callable[[ClaimT], str], batch: Sequence[ClaimT]) -> list[str]:
+    """`work` done for each claim of the batch by SEND_WORKERS threads, each taking the next claim
+    left; the outcomes in the batch's order. One task per thread rather than per claim: a task
+    per DM cost a future and a thread switch each."""
+    outcomes = [""] * len(batch)
+    left = iter(range(len(batch)))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next(left, None)
+            if index is None:
+                return
+            outcomes[index] = work(batch[index])
+
+    tasks = [pool.submit(worker) for _ in range(min(SEND_WORKERS, len(batch)))]
+    wait(tasks)  # all of them, even when one failed: what the others sent is recorded after
+    for task in tasks:
+        task.result()
+    return outcomes
+
+
+class _SentRecords(Generic[ClaimT]):
+    """DMs Slack has accepted, waiting to be recorded together: those of a batch when it ends, and
+    those of the last RECORD_EVERY seconds meanwhile (so a slow, rate-limited batch still records
+    as it goes). A DM is recorded only once Slack has accepted it; one that a run dying leaves
+    unrecorded is still claimed, so the next run looks for it in the DM before sending."""
+
+    def __init__(self, ledger: Ledger[ClaimT]) -> None:
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self._pending: list[tuple[ClaimT, MessageRef]] = []
+        self._since = time.monotonic()
+
+    def add(self, claim: ClaimT, ref: MessageRef) -> None:
+        with self._lock:
+            self._pending.append((claim, ref))
+            if time.monotonic() - self._since < RECORD_EVERY:
+                return
+            due = self._take()
+        self._ledger.sent(due)
+
+    def flush(self) -> None:
+        with self._lock:
+            due = self._take()
+        if due:
+            self._ledger.sent(due)
+
+    def _take(self) -> list[tuple[ClaimT, MessageRef]]:
+        due, self._pending = self._pending, []
+        self._since = time.monotonic()
+        return due
+
+
 def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> MessageRef | None:
     if claim.taken_over is None:
         return None
@@ -424,8 +493,17 @@ def _already_sent(messenger: Messenger, kind: DeliveryKind, claim: Claim) -> Mes
 
 def mark(db: Database, table: DeliveryTable, delivery_id: int, **values: Any) -> None:
     """Record what happened to one claimed delivery, in its own short transaction."""
+    marks(db, table, [{"delivery_id": delivery_id, **values}])
+
+
+def marks(db: Database, table: DeliveryTable, rows: Sequence[dict[str, Any]]) -> None:
+    """Record what happened to claimed deliveries, each row naming its `delivery_id` and the same
+    columns, in one short transaction."""
+    if not rows:
+        return
+    columns = tuple(sorted(column for column in rows[0] if column != "delivery_id"))
     with db.transaction() as connection:
-        connection.execute(_mark_statement(table, tuple(sorted(values))), {"delivery_id": delivery_id, **values})
+        connection.execute(_mark_statement(table, columns), list(rows))
 
 
 @functools.cache

@@ -10,6 +10,8 @@ import base64
 import json
 import math
 import secrets
+import select
+import socket
 import threading
 import time
 import urllib.request
@@ -182,6 +184,8 @@ class FakeSlack:
         self._hooks: dict[tuple[str, int], Callable[[], None]] = {}
         self._processed: dict[str, int] = defaultdict(int)
         self._in_flight = 0
+        self._idle: set[socket.socket] = set()  # kept-alive connections waiting for their next call
+        self.connections = 0  # connections accepted so far: clients that keep theirs alive open few
         self._stopping = threading.Event()
         self._last_ts = 0
         self._counter = 0
@@ -215,6 +219,26 @@ class FakeSlack:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self._close_idle()
+
+    def close_idle_connections(self, timeout: float = 5.0) -> None:
+        """Close every kept-alive connection once it waits for its next call, as Slack closes
+        those idle for a while: the client finds each closed when it next wants one."""
+        with self._changed:
+            # An answer can reach the client before its connection is counted idle here.
+            if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
+                raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
+        self._close_idle()
+
+    def _close_idle(self) -> None:
+        with self._changed:
+            idle = list(self._idle)
+        for connection in idle:
+            # Ends the thread waiting on the kept-alive connection; the client sees it closed.
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # the client closed it first
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -244,12 +268,20 @@ class FakeSlack:
         """Wait until every call made so far has been handled, even one whose caller has died.
 
         Connections are accepted in order, so once a request of our own has been answered, every
-        connection opened before it has been accepted and counted; then they are waited for."""
+        connection opened before it has been accepted and counted; then they are waited for. A
+        call sent on a kept-alive connection is in that connection's socket by then: an idle
+        connection with something to read is waited for too."""
         with urllib.request.urlopen(f"{self.base}/settle", timeout=timeout) as answer:  # noqa: S310 — loopback
             answer.read()
         with self._changed:
-            if not self._changed.wait_for(lambda: self._in_flight == 0, timeout):
-                raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
+            # Condition.wait keeps real time even under freezegun, which leaves threading alone;
+            # only waits that time out count towards the timeout.
+            waits = max(1, math.ceil(timeout / _SETTLE_POLL))
+            while self._in_flight or _any_readable(self._idle):
+                if not self._changed.wait(_SETTLE_POLL):
+                    waits -= 1
+                    if waits == 0:
+                        raise AssertionError(f"{self._in_flight} call(s) still being handled after {timeout}s")
 
     def reset_calls(self) -> None:
         with self._changed:
@@ -441,6 +473,18 @@ class FakeSlack:
         with self._changed:
             self._in_flight -= 1
             self._changed.notify_all()
+
+    def connection_idle(self, connection: socket.socket) -> None:
+        """A kept-alive connection has been answered and waits for its next call."""
+        with self._changed:
+            self._idle.add(connection)
+        self.end_call()
+
+    def connection_busy(self, connection: socket.socket) -> None:
+        """A kept-alive connection has something to read again: a call, or its end."""
+        with self._changed:
+            self._idle.discard(connection)
+        self.begin_call()
 
     def take_delay(self, method: str) -> _Delay | None:
         with self._changed:
@@ -918,6 +962,7 @@ class _Server(ThreadingHTTPServer):
     fake: FakeSlack
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        self.fake.connections += 1  # only this thread accepts
         self.fake.begin_call()
         super().process_request(request, client_address)
 
@@ -929,10 +974,28 @@ class _Server(ThreadingHTTPServer):
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, so a client may keep its connection open for the next call, as Slack allows."""
+
     server: ThreadingHTTPServer
+    protocol_version = "HTTP/1.1"
+    # An answer is written as headers, then body: without this, the body of a kept-alive
+    # connection's answer waits on the client's delayed acknowledgement of the headers.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # test output stays clean
+
+    def handle(self) -> None:
+        # BaseHTTPRequestHandler.handle, with the wait between two calls counted as idle.
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.fake.connection_idle(self.connection)
+            try:
+                _wait_readable(self.connection)
+            finally:
+                self.fake.connection_busy(self.connection)
+            self.handle_one_request()
 
     def do_GET(self) -> None:
         self._handle()
@@ -1015,7 +1078,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             self._write(status, body, content_type, extra)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a timeout test): nothing left to tell it
+            # The client gave up waiting (a timeout test): nothing left to tell it.
+            self.close_connection = True
 
     def _write(self, status: int, body: bytes, content_type: str, extra: dict[str, str]) -> None:
         self.send_response(status)
@@ -1025,6 +1089,27 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+_SETTLE_POLL = 0.005  # seconds between two looks at idle connections while settling
+
+
+def _wait_readable(connection: socket.socket) -> None:
+    poll = select.poll()
+    poll.register(connection, select.POLLIN)
+    poll.poll()
+
+
+def _any_readable(connections: set[socket.socket]) -> bool:
+    if not connections:
+        return False
+    poll = select.poll()
+    for connection in connections:
+        try:
+            poll.register(connection, select.POLLIN)
+        except (OSError, ValueError):
+            continue  # closed meanwhile: its thread is ending, and counted as in flight
+    return bool(poll.poll(0))
 
 
 def _parse_query(query: str) -> dict[str, Any]:
@@ -1038,7 +1123,8 @@ def _parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         return {}
     if content_type.startswith("application/json"):
         decoded = json.loads(body)
-        return decoded if isinstance(decoded, dict) else {"_body": decoded}
+        # Slack reads blocks (and the like) given as a JSON string in a JSON body as well.
+        return _decode_json_params(decoded) if isinstance(decoded, dict) else {"_body": decoded}
     return _parse_query(body.decode())
 
 

@@ -276,7 +276,7 @@ def claim_everyone(services: Services, run_id: int, *, posted: int, recorded: in
     for index, claim in enumerate(claims[:posted]):
         ref = services.messenger.send_pulse(claim.user_id, blank_view(claim.pulse_round), delivery_id=claim.delivery_id)
         if index < recorded:
-            ledger.sent(claim, ref)
+            ledger.sent([(claim, ref)])
 
 
 def test_a_run_that_died_holding_claims_is_taken_over_half_a_minute_later_and_nobody_gets_two(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.client import make_web_client
+from bot.slack.client import make_web_client, without_unsafe_retries
 from tests.slack_server import FakeSlack
 
 TOKEN = "xoxb-client-test"
@@ -77,3 +77,40 @@ def test_a_wrong_token_is_refused_with_invalid_auth(fake: FakeSlack) -> None:
 
     assert raised.value.response["error"] == "invalid_auth"
     assert fake.messages.get("C0001", []) == []
+
+
+def test_calls_go_over_one_kept_alive_connection(fake: FakeSlack) -> None:
+    client = make_web_client(TOKEN, fake.url)
+
+    for number in range(20):
+        client.chat_postMessage(channel="C0001", text=f"Pulse {number}")
+
+    assert len(fake.messages["C0001"]) == 20
+    assert fake.connections == 1
+
+
+def test_a_connection_slack_closed_while_idle_is_replaced_and_the_message_goes_once(fake: FakeSlack) -> None:
+    # The client a fan-out posts with, which never repeats a call that failed after it was sent.
+    client = without_unsafe_retries(make_web_client(TOKEN, fake.url))
+    client.chat_postMessage(channel="C0001", text="The first")
+    fake.close_idle_connections()
+
+    answer = client.chat_postMessage(channel="C0001", text="The second")
+
+    assert answer["ok"] is True
+    assert [m["text"] for m in fake.messages["C0001"]] == ["The first", "The second"]
+    assert len(fake.calls_to("chat.postMessage")) == 2  # no failed attempt, no retry
+    assert fake.connections == 2
+
+
+def test_a_rate_limited_call_waits_on_its_kept_alive_connection(fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=429, retry_after=0)
+    fake.fail("chat.postMessage", status=503)
+    client = make_web_client(TOKEN, fake.url)
+
+    answer = client.chat_postMessage(channel="UALICE", text="Your weekly pulse")
+
+    assert answer["channel"] == "DALICE"
+    assert len(fake.calls_to("chat.postMessage")) == 3
+    assert len(fake.messages["DALICE"]) == 1
+    assert fake.connections == 1  # a 429 or a 503 answer leaves the connection usable

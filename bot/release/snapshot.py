@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.db import upsert
@@ -27,13 +27,16 @@ def snapshot_everyone(session: Session, week: str) -> None:
 
 
 def snapshot_people(session: Session, week: str, person_ids: Iterable[int]) -> None:
-    """Record these people for the week, unless they are recorded already."""
+    """Record these people for the week, unless they are recorded already (those are not even
+    written again: the pulse job names everyone it queues, most of whom the round's opening
+    snapshot has just recorded)."""
     ids = sorted(set(person_ids))
+    recorded = exists().where(WeekRoster.week == week, WeekRoster.person_id == Person.id)
     for start in range(0, len(ids), BATCH):
         people = session.execute(
             select(Person.id, Team.path, Person.level)
             .join(Team, Team.id == Person.team_id)
-            .where(Person.id.in_(ids[start : start + BATCH]))
+            .where(Person.id.in_(ids[start : start + BATCH]), ~recorded)
         ).all()
         _record(session, week, people)
 

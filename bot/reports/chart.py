@@ -8,6 +8,9 @@ through a suppressed week would show a figure nobody was allowed to see. The cha
 gap means: a week whose question was asked but had too few answers to show is marked × on the
 panel's floor; a gap without a mark was not asked that week (rotating questions, or no pulse).
 Go-lives are dashed vertical lines, and each series' label says which direction is better.
+
+numpy and matplotlib are imported only to draw: a process that never draws a chart (the fan-out
+jobs, a web worker) does not spend a third of a second starting them.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # 1–5 scores, drawn on the upper panel in this order when present.
 SCORE_LABELS: dict[str, str] = {
@@ -64,6 +67,8 @@ _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 def as_gapped(values: Sequence[float | None]) -> np.ndarray:
     """Values as floats with NaN where a week has no figure, so matplotlib breaks the line there."""
+    import numpy as np
+
     return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
 
@@ -102,6 +107,11 @@ def build_figure(
     questions: Mapping[str, tuple[str, str]] | None = None,
 ) -> Figure:
     """The chart as a matplotlib Figure on an Agg canvas (trend_chart renders it)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     extra = {key: spec for key, spec in (questions or {}).items() if key not in KNOWN_SERIES}
     _check(weeks, series, extra)
     score_labels = {**SCORE_LABELS, **{k: label for k, (label, kind) in extra.items() if kind == "scale"}}
@@ -192,6 +202,8 @@ def _line(
     axes: Axes, x: np.ndarray, key: str, label: str, values: Sequence[float | None], asked: Sequence[bool],
     scales: frozenset[str] = frozenset(),
 ) -> None:
+    import numpy as np
+
     y = as_gapped(values)
     # The bank's own questions: a scale reads higher-is-better (its top is favourable); hours of
     # an unknown activity have no better direction to state.

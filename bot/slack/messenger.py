@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -80,7 +81,7 @@ class SlackMessenger:
         self.client = client
         self.once = without_unsafe_retries(client)
         self.min_group = min_group
-        self._built: dict[tuple[str, int, str], tuple[object, str, list[Any]]] = {}
+        self._built: dict[tuple[str, int, str], tuple[object, str, str]] = {}
 
     def send_pulse(self, user_id: str, pulse: PulseView, *, delivery_id: int, lang: str = "en") -> MessageRef:
         t = translator(lang)
@@ -249,15 +250,19 @@ class SlackMessenger:
 
     def _built_once(
         self, kind: DeliveryKind, source: object, t: Translator, build: Callable[[], tuple[str, list[Any]]]
-    ) -> tuple[str, list[Any]]:
+    ) -> tuple[str, str]:
         """A fan-out sends the same message (a round's blank pulse, an explainer) to thousands of
-        people: it is built once per source object and language, not once per person."""
+        people: it is built once per source object and language, not once per person, and its
+        blocks are encoded as JSON once too (slack_sdk passes a string of blocks on as it is, and
+        Slack reads it as the array it encodes), where encoding them for each DM cost more than
+        sending it."""
         key = (kind, id(source), t.lang)
         cached = self._built.get(key)
         if cached is None or cached[0] is not source:
             if len(self._built) > 64:
                 self._built.clear()
-            cached = (source, *build())
+            text, blocks = build()
+            cached = (source, text, json.dumps(blocks))
             self._built[key] = cached
         return cached[1], cached[2]
 
@@ -268,7 +273,7 @@ class SlackMessenger:
         kind: DeliveryKind,
         *,
         text: str,
-        blocks: list[Any],
+        blocks: str,
         **details: str,
     ) -> MessageRef:
         """Post a delivery's DM once. When Slack's answer is lost (a 5xx, a dropped connection, a
@@ -290,7 +295,7 @@ class SlackMessenger:
         channel: str,
         *,
         text: str,
-        blocks: list[Any],
+        blocks: list[Any] | str,
         metadata: dict[str, Any],
         find: Callable[[], MessageRef | None],
         what: str,

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.db import Database
@@ -21,6 +20,11 @@ from bot.slack.background import Background
 from bot.slack.inputs import SlashCommand
 from bot.slack.installations import Installations, acting_client, installations_for
 from bot.slack.messenger import SlackMessenger
+
+if TYPE_CHECKING:  # Bolt itself is imported only where an app is built: a job needs none
+    from slack_bolt import Respond
+else:
+    Respond = Any
 
 
 Handler = Callable[[Any, dict[str, Any], Respond, WebClient], None]

@@ -137,9 +137,18 @@ class _PulseClaim(Claim):
     lang: str = "en"  # the person's language
 
 
-def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int], *, language: str = "en") -> list[_PulseClaim]:
+def claim_pulses(
+    db: Database,
+    at: dt.datetime,
+    run_id: Callable[[], int],
+    rounds: dict[int, PulseRound] | None = None,
+    *,
+    language: str = "en",
+) -> list[_PulseClaim]:
     """Take a batch of queued deliveries for the run `run_id` names (another clock takes other
-    batches), with the claims of runs that died. `language` is the organisation's."""
+    batches), with the claims of runs that died. `rounds` keeps the rounds (and their questions)
+    loaded by earlier batches of the same run, so each is read once. `language` is the
+    organisation's."""
     query = (
         select(
             Delivery.id, Delivery.status, Delivery.claimed_at, Person.slack_user_id, Delivery.round_id,
@@ -152,10 +161,13 @@ def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int], *, la
     _, rows = claim_rows(db, Delivery, query, run_id)
     if not rows:
         return []
-    with db.session() as session:
-        # The question set is loaded with the round: views are built after the session closes.
-        claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
-        rounds = {r.id: r for r in session.scalars(claimed.where(PulseRound.id.in_({row.round_id for row in rows})))}
+    rounds = {} if rounds is None else rounds
+    missing = {row.round_id for row in rows} - rounds.keys()
+    if missing:
+        with db.session() as session:
+            # The question set is loaded with the round: views are built after the session closes.
+            claimed = select(PulseRound).options(selectinload(PulseRound.question_set))
+            rounds.update((r.id, r) for r in session.scalars(claimed.where(PulseRound.id.in_(missing))))
     return [
         _PulseClaim(
             row.id, row.slack_user_id, taken_over(row), pulse_round=rounds[row.round_id],
@@ -167,14 +179,17 @@ def claim_pulses(db: Database, at: dt.datetime, run_id: Callable[[], int], *, la
 
 def _send_claimed(db: Database, messenger: Messenger, at: dt.datetime, run: PulseRun, language: str) -> None:
     views: dict[int, PulseView] = {}
+    rounds: dict[int, PulseRound] = {}
 
     def send(claim: _PulseClaim) -> MessageRef:
-        view = views.setdefault(claim.pulse_round.id, blank_view(claim.pulse_round))
+        view = views.get(claim.pulse_round.id)
+        if view is None:  # one view per round: the message is built once, for everyone
+            view = views[claim.pulse_round.id] = blank_view(claim.pulse_round)
         return messenger.send_pulse(claim.user_id, view, delivery_id=claim.delivery_id, lang=claim.lang)
 
     with live_run(db, "pulse") as live:
         ledger: Ledger[_PulseClaim] = StatusLedger(db, Delivery, at, lambda: live.id)
-        claims = lambda: claim_pulses(db, at, lambda: live.id, language=language)  # noqa: E731
+        claims = lambda: claim_pulses(db, at, lambda: live.id, rounds, language=language)  # noqa: E731
         send_claimed(messenger, "pulse", claims, send, ledger, run, live)
 
 
@@ -343,8 +358,8 @@ class _ReminderLedger:
     db: Database
     run: LiveRun
 
-    def sent(self, claim: _ReminderClaim, ref: MessageRef) -> None:
-        self._mark([claim], reminder_status="sent", reminder_run_id=None)
+    def sent(self, sent: Sequence[tuple[_ReminderClaim, MessageRef]]) -> None:
+        self._mark([claim for claim, _ in sent], reminder_status="sent", reminder_run_id=None)
 
     def failed(self, claim: _ReminderClaim, reason: str) -> None:
         self._mark([claim], reminder_status="failed", reminder_run_id=None)
