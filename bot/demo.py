@@ -219,7 +219,7 @@ def run_demo(folder: Path, *, seed: int = 7, out: io.TextIOBase | None = None) -
     """Build the organisation, run WEEKS weekly rounds ending this week, and print the overview."""
     database_file = _prepare(folder, out)
     # The chart's library loads while the weeks are run: it is the slowest import of all.
-    charting = threading.Thread(target=importlib.import_module, args=("bot.reports.chart",), daemon=True)
+    charting = threading.Thread(target=importlib.import_module, args=("matplotlib.backends.backend_agg",), daemon=True)
     charting.start()
     chart_file = folder / "pulse-trends.png"
     db = Database(f"sqlite:///{database_file}")

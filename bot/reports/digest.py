@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from bot.release.families import LEVEL, PARTICIPATION, category_measure, questio
 from bot.release.service import WeekRelease, explainer_totals, progress, released, weeks_before
 from bot.reports import readings
 from bot.reports.alerts import REASONS, Alert, AlertKind, evaluate, looked_at
+from bot.reports.chart import trend_chart
 from bot.reports.digest_model import Digest, ExplainerLine, GroupLine, LevelLine, OpenQuestion, RolloutLine, ScoreLine
 from bot.reports.readings import ORGANISATION, OTHER_TEAMS, Group
 from bot.rollouts.decisions import latest_decisions
@@ -97,14 +97,6 @@ def build_digest(
     )
     chart = None if digest.suppressed else _chart(db, behaviour, week, history, series, asked, bank_questions)
     return digest, chart
-
-
-def trend_chart(*args: Any, **kwargs: Any) -> bytes:
-    """bot.reports.chart's trend chart, imported on the first call: matplotlib takes a good part of
-    a second to load, which a process that never draws a chart need not wait for."""
-    from bot.reports.chart import trend_chart as draw
-
-    return draw(*args, **kwargs)
 
 
 def _chart(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 from bot.settings import Question, QuestionBank
@@ -34,4 +35,11 @@ def freeze(questions: list[Question]) -> tuple[str, list[dict[str, Any]]]:
 
 
 def thaw(payload: list[dict[str, Any]]) -> list[Question]:
-    return [Question.model_validate(item) for item in payload]
+    """The questions of a stored set. A set never changes and its questions are immutable, so each
+    is validated once per process, not at every click that reads it."""
+    return list(_thawed(json.dumps(payload, sort_keys=True)))
+
+
+@lru_cache(maxsize=64)
+def _thawed(stored: str) -> tuple[Question, ...]:
+    return tuple(Question.model_validate(item) for item in json.loads(stored))
