@@ -183,7 +183,7 @@ def roster_sync(dry_run: bool) -> None:
     """Refresh the roster from Slack: user groups when mapped, time zones, away statuses, deactivations."""
     from bot.roster.daily import sync_from_slack
     from bot.roster.usergroups import MappingRefused
-    from bot.slack.usergroups import SlackUserGroups
+    from bot.slack.usergroups import user_groups_of
 
     settings = _settings()
     database = _database(settings)
@@ -191,7 +191,7 @@ def roster_sync(dry_run: bool) -> None:
     try:
         with _progress_on_terminal():
             result = sync_from_slack(
-                database, directory, SlackUserGroups(directory.client), settings.behaviour, dry_run=dry_run
+                database, directory, user_groups_of(directory), settings.behaviour, dry_run=dry_run
             )
     except MappingRefused as error:
         for problem in error.problems:

@@ -85,12 +85,12 @@ def questions_job(context: JobContext, force: bool, week: IsoWeek | None) -> Job
 def roster_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:
     from bot.roster.daily import run_roster_job
     from bot.slack.installations import slack_directory
-    from bot.slack.usergroups import SlackUserGroups
+    from bot.slack.usergroups import user_groups_of
 
     settings = context.settings
     settings.require("slack_bot_token", purpose="to sync the roster with Slack")
     directory = slack_directory(settings, context.db.engine)
-    return run_roster_job(context.db, directory, SlackUserGroups(directory.client), settings.behaviour, force=force)
+    return run_roster_job(context.db, directory, user_groups_of(directory), settings.behaviour, force=force)
 
 
 def retention_job(context: JobContext, force: bool, week: IsoWeek | None) -> JobResult:

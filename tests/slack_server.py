@@ -366,7 +366,8 @@ class FakeSlack:
         with self._changed:
             self.channels[channel_id] = None
     def add_user_group(
-        self, handle: str, members: list[str] | tuple[str, ...] = (), *, name: str | None = None, disabled: bool = False
+        self, handle: str, members: list[str] | tuple[str, ...] = (), *, name: str | None = None, disabled: bool = False,
+        team_id: str = "T0001",
     ) -> str:
         """A user group (Slack calls them subteams, ids starting with S); returns its id."""
         with self._changed:
@@ -374,7 +375,7 @@ class FakeSlack:
             stamp = int(time.time())
             self.user_groups[group_id] = {
                 "id": group_id,
-                "team_id": "T0001",
+                "team_id": team_id,
                 "is_usergroup": True,
                 "is_subteam": True,
                 "name": name or handle.replace("-", " ").title(),
@@ -888,12 +889,25 @@ def _team_profile_get(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]
     return {"profile": {"fields": [dict(f) for f in fake.profile_fields], "sections": []}}
 
 
+def _workspace_named(fake: FakeSlack, params: dict[str, Any]) -> str | None:
+    """The `team_id` a user-group call names; an org-wide token must name one."""
+    team_id = params.get("team_id")
+    caller = fake._caller
+    if team_id is None and caller is not None and caller.install.org_wide:
+        raise SlackError("missing_argument")
+    return str(team_id) if team_id is not None else None
+
+
 @_api("usergroups.list")
 def _usergroups_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
-    # Not paginated: Slack answers with every group, in no particular order.
+    # Not paginated: Slack answers with every group, in no particular order. An org-wide token
+    # names the workspace whose groups it wants.
+    team_id = _workspace_named(fake, params)
     groups = []
     for group_id, group in fake.user_groups.items():
         if group["date_delete"] and not _truthy(params.get("include_disabled")):
+            continue
+        if team_id is not None and group["team_id"] != team_id:
             continue
         answer = dict(group)
         if _truthy(params.get("include_count")):
@@ -907,8 +921,11 @@ def _usergroups_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
 @_api("usergroups.users.list")
 def _usergroups_users_list(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
     # Not paginated either: the whole list of member ids in one answer.
+    team_id = _workspace_named(fake, params)
     group = fake.user_groups.get(str(params.get("usergroup") or ""))
     if group is None or (group["date_delete"] and not _truthy(params.get("include_disabled"))):
+        raise SlackError("no_such_subteam")
+    if team_id is not None and group["team_id"] != team_id:
         raise SlackError("no_such_subteam")
     return {"users": list(fake.group_members[group["id"]])}
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db import Database
-from bot.models import Person, PulseRound, Response
+from bot.models import Person, PulseRound, Response, Team
 from bot.settings import Settings
 from bot.slack.installation_tables import BOTS, INSTALLATIONS, OAUTH_STATES
 from bot.slack.installations import BOT_SCOPES
@@ -302,6 +302,43 @@ def test_the_roster_is_read_from_every_workspace_of_the_organisation(
     assert {call.token for call in listed} == {token}
     with db.session() as session:
         assert sorted(session.scalars(select(Person.slack_user_id))) == ["UANNA", "UBEN"]
+
+
+def test_user_group_sync_on_an_org_wide_install_reads_each_workspaces_groups(
+    app: RunningApp, db: Database, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path,
+) -> None:
+    install(app, slack)
+    (token,) = [row["bot_token"] for row in installations(db)]
+    slack.add_user("UANNA", real_name="Anna Berg", team_id="T0001")
+    slack.add_user("UBEN", real_name="Ben Ode", team_id="T0002")
+    slack.add_user_group("sales", ["UANNA"], team_id="T0001")
+    slack.add_user_group("legal", ["UBEN"], team_id="T0002")
+    behaviour = tmp_path / "behaviour.yml"
+    behaviour.write_text("roster:\n  source: usergroups\n  teams:\n    Sales: sales\n    Legal: legal\n", encoding="utf-8")
+    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
+                        "SLACK_CLIENT_SECRET": CLIENT_SECRET, "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
+                        "PULSE_CONFIG": str(behaviour)}.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["roster", "sync"])
+
+    out, err = capsys.readouterr()
+    assert (exit_info.value.code, err) == (0, ""), out
+    assert "Anna Berg (UANNA) to Sales" in out and "Ben Ode (UBEN) to Legal" in out
+    # An org-wide token names the workspace of every user-group call (Slack refuses it otherwise).
+    listed = slack.calls_to("usergroups.list")
+    assert sorted(call.params["team_id"] for call in listed) == ["T0001", "T0002"]
+    members = slack.calls_to("usergroups.users.list")
+    assert sorted((call.params["usergroup"], call.params["team_id"]) for call in members) == sorted(
+        (group_id, group["team_id"]) for group_id, group in slack.user_groups.items()
+    )
+    assert {call.token for call in [*listed, *members]} == {token}
+    with db.session() as session:
+        placed = session.execute(select(Person.slack_user_id, Team.path).join(Team, Team.id == Person.team_id)).all()
+    assert sorted(placed) == [("UANNA", "Sales"), ("UBEN", "Legal")]
 
 
 # ---------------------------------------------------------------- uninstall, revocation, rotation

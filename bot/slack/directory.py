@@ -61,13 +61,13 @@ class SlackDirectory:
             return
         # An org-wide token lists one workspace at a time; someone in several is listed once.
         seen: set[str] = set()
-        for team_id in self._workspaces():
+        for team_id in self.workspaces():
             for user in self._users(team_id):
                 if user.user_id not in seen:
                     seen.add(user.user_id)
                     yield user
 
-    def _workspaces(self) -> list[str]:
+    def workspaces(self) -> list[str]:
         """The workspaces of the organisation the app is added to (auth.teams.list)."""
         return [str(team.get("id")) for page in self._pages("auth.teams.list", None) for team in page.get("teams", [])]
 

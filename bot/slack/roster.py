@@ -16,7 +16,7 @@ from bot.roster.service import apply_slack_user
 from bot.roster.usergroups import enrol_new_member
 from bot.slack.directory import SlackDirectory, slack_user
 from bot.slack.services import Services
-from bot.slack.usergroups import SlackUserGroups
+from bot.slack.usergroups import user_groups_of
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,15 @@ def register(app: App, services: Services) -> None:
 
 def _enrol(services: Services, user: SlackUser) -> None:
     behaviour = services.behaviour
+    directory = SlackDirectory(services.messenger.client, org_wide=services.org_wide)
     try:
         # The event leaves the locale out; users.info says it, so a new hire reads their language.
-        user = replace(user, locale=SlackDirectory(services.messenger.client).user(user.user_id).locale)
+        user = replace(user, locale=directory.user(user.user_id).locale)
     except RosterError as error:
         log.info("roster.locale_unknown user=%s reason=%s", user.user_id, str(error).splitlines()[0])
     try:
         outcome = enrol_new_member(
-            services.db, user, SlackUserGroups(services.messenger.client), behaviour.roster, away=behaviour.away_status
+            services.db, user, user_groups_of(directory), behaviour.roster, away=behaviour.away_status
         )
     except RosterError as error:
         outcome = f"not recorded: {str(error).splitlines()[0]}"

@@ -79,6 +79,12 @@ class Services:
     def min_group(self) -> int:
         return self.behaviour.min_group_size
 
+    @property
+    def org_wide(self) -> bool:
+        """Whether the app acts through an org-wide install of an Enterprise Grid organisation."""
+        installed = self.installations.current() if self.installations is not None else None
+        return bool(installed is not None and installed.is_enterprise_install)
+
     def language(self, user_id: str) -> str:
         """The language `user_id` reads (their choice, their Slack locale's, or the organisation's)."""
         return language_for(self.db, user_id, self.behaviour.language)

@@ -2,12 +2,14 @@
 
 Scopes: `usergroups:read` (usergroups.list, usergroups.users.list) and, only when the behaviour
 file names a `roster.level_field`, `users.profile:read` (team.profile.get, users.profile.get).
-Neither user-group method is paginated: Slack answers each with the whole list.
+Neither user-group method is paginated: Slack answers each with the whole list. An org-wide
+token must name the workspace (`team_id`) of both: the groups are listed workspace by workspace,
+and each group's members asked for in the workspace it was listed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,6 +18,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.errors import RosterError
 from bot.roster.usergroups import UserGroup
+from bot.slack.directory import SlackDirectory
 
 # What an operator can do about the refusals a sync meets most.
 _HINTS = {
@@ -38,23 +41,39 @@ def _call(method: str, call: Callable[[], SlackResponse]) -> SlackResponse:
         raise RosterError(f"Slack could not be reached for {method}: {type(error).__name__}") from None
 
 
+def user_groups_of(directory: SlackDirectory) -> SlackUserGroups:
+    """The user groups the install sees: for an org-wide install, those of every workspace of the
+    organisation the app is added to."""
+    return SlackUserGroups(directory.client, workspaces=directory.workspaces if directory.org_wide else None)
+
+
 class SlackUserGroups:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, workspaces: Callable[[], Sequence[str]] | None = None) -> None:
         self.client = client
+        self.workspaces = workspaces  # set for an org-wide token, which lists one workspace at a time
+        self._workspace_of: dict[str, str] = {}
 
     def user_groups(self) -> Iterator[UserGroup]:
-        # Disabled groups too, so a mapping that names one says so rather than "no such handle".
-        page = _call("usergroups.list", lambda: self.client.usergroups_list(include_disabled=True))
-        groups: list[dict[str, Any]] = page.get("usergroups") or []
-        for raw in groups:
-            yield UserGroup(
-                id=str(raw.get("id", "")),
-                handle=str(raw.get("handle") or ""),
-                disabled=bool(raw.get("date_delete")),
-            )
+        teams: Sequence[str | None] = [None] if self.workspaces is None else self.workspaces()
+        seen: set[str] = set()
+        for team_id in teams:
+            where = {} if team_id is None else {"team_id": team_id}
+            # Disabled groups too, so a mapping that names one says so rather than "no such handle".
+            page = _call("usergroups.list", lambda: self.client.usergroups_list(include_disabled=True, **where))
+            groups: list[dict[str, Any]] = page.get("usergroups") or []
+            for raw in groups:
+                group_id = str(raw.get("id", ""))
+                if group_id in seen:  # an organisation's group is listed in each of its workspaces
+                    continue
+                seen.add(group_id)
+                if team_id is not None:
+                    self._workspace_of[group_id] = team_id
+                yield UserGroup(id=group_id, handle=str(raw.get("handle") or ""), disabled=bool(raw.get("date_delete")))
 
     def group_members(self, group_id: str) -> list[str]:
-        page = _call("usergroups.users.list", lambda: self.client.usergroups_users_list(usergroup=group_id))
+        team_id = self._workspace_of.get(group_id)
+        where = {} if team_id is None else {"team_id": team_id}
+        page = _call("usergroups.users.list", lambda: self.client.usergroups_users_list(usergroup=group_id, **where))
         return [str(user_id) for user_id in page.get("users") or []]
 
     def profile_field_ids(self) -> set[str]:
