@@ -276,6 +276,24 @@ def test_a_workspace_install_reaches_only_its_own_people(app: RunningApp, db: Da
     assert [m["channel"] for m in slack.messages["DANNA"]] == ["DANNA"] and slack.messages.get("DBEN", []) == []
 
 
+def oauth_environment(database_url: str, slack: FakeSlack, **extra: str) -> dict[str, str]:
+    """What an operator sets for OAuth mode: the client id and secret, no bot token."""
+    return {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET, **extra}
+
+
+def pulse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], environment: dict[str, str],
+          *args: str) -> tuple[int, str, str]:
+    """`pulse …` run as an operator would with `environment` set: (exit code, stdout, stderr)."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err
+
+
 def test_the_roster_is_read_from_every_workspace_of_the_organisation(
     app: RunningApp, db: Database, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], database_url: str, tmp_path: Path,
@@ -286,16 +304,9 @@ def test_the_roster_is_read_from_every_workspace_of_the_organisation(
     slack.add_user("UBEN", email="ben@example.com", team_id="T0002")
     roster = tmp_path / "roster.csv"
     roster.write_text("email,team\nanna@example.com,Sales\nben@example.com,Sales/EMEA\n", encoding="utf-8")
-    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
-                        "SLACK_CLIENT_SECRET": CLIENT_SECRET}.items():
-        monkeypatch.setenv(name, value)
-    capsys.readouterr()
+    code, out, err = pulse(monkeypatch, capsys, oauth_environment(database_url, slack), "roster", "import", str(roster))
 
-    with pytest.raises(SystemExit) as exit_info:
-        main(["roster", "import", str(roster)])
-
-    out, err = capsys.readouterr()
-    assert (exit_info.value.code, err) == (0, "")
+    assert (code, err) == (0, "")
     assert out.startswith("Imported 2 people (2 new, 0 updated, 0 deactivated)")
     listed = slack.calls_to("users.list")
     assert sorted(call.params["team_id"] for call in listed) == ["T0001", "T0002"]  # one workspace at a time
@@ -316,17 +327,10 @@ def test_user_group_sync_on_an_org_wide_install_reads_each_workspaces_groups(
     slack.add_user_group("legal", ["UBEN"], team_id="T0002")
     behaviour = tmp_path / "behaviour.yml"
     behaviour.write_text("roster:\n  source: usergroups\n  teams:\n    Sales: sales\n    Legal: legal\n", encoding="utf-8")
-    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
-                        "SLACK_CLIENT_SECRET": CLIENT_SECRET, "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-                        "PULSE_CONFIG": str(behaviour)}.items():
-        monkeypatch.setenv(name, value)
-    capsys.readouterr()
+    environment = oauth_environment(database_url, slack, PULSE_PSEUDONYM_KEY=PSEUDONYM_KEY, PULSE_CONFIG=str(behaviour))
+    code, out, err = pulse(monkeypatch, capsys, environment, "roster", "sync")
 
-    with pytest.raises(SystemExit) as exit_info:
-        main(["roster", "sync"])
-
-    out, err = capsys.readouterr()
-    assert (exit_info.value.code, err) == (0, ""), out
+    assert (code, err) == (0, ""), out
     assert "Anna Berg (UANNA) to Sales" in out and "Ben Ode (UBEN) to Legal" in out
     # An org-wide token names the workspace of every user-group call (Slack refuses it otherwise).
     listed = slack.calls_to("usergroups.list")
@@ -365,14 +369,9 @@ def test_an_uninstall_or_a_revoked_token_removes_the_installation_and_jobs_say_s
     assert installations(db) == []
     with db.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(BOTS)).scalar_one() == 0
-    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
-                        "SLACK_CLIENT_SECRET": CLIENT_SECRET, "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY}.items():
-        monkeypatch.setenv(name, value)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(["jobs", "run", "pulse", "--force"])
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
+    environment = oauth_environment(database_url, slack, PULSE_PSEUDONYM_KEY=PSEUDONYM_KEY)
+    code, _, err = pulse(monkeypatch, capsys, environment, "jobs", "run", "pulse", "--force")
+    assert code == 1
     assert err.startswith("pulse: Rollout Pulse is not installed in Slack yet: open /slack/install")
     assert len(err.splitlines()) == 1
     assert slack.calls_to("chat.postMessage") == []
@@ -436,18 +435,13 @@ def test_pulse_check_in_oauth_mode_looks_for_the_installation(
     app: RunningApp, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     database_url: str,
 ) -> None:
-    for name, value in {"DATABASE_URL": database_url, "SLACK_API_URL": slack.url, "SLACK_CLIENT_ID": CLIENT_ID,
-                        "SLACK_CLIENT_SECRET": CLIENT_SECRET, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                        "PULSE_PSEUDONYM_KEY": PSEUDONYM_KEY, "PULSE_COUNCIL_CHANNEL": "C0COUNCIL"}.items():
-        monkeypatch.setenv(name, value)
+    environment = oauth_environment(database_url, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                                    PULSE_PSEUDONYM_KEY=PSEUDONYM_KEY, PULSE_COUNCIL_CHANNEL="C0COUNCIL")
     slack.add_channel("C0COUNCIL", "ai-council")
 
     def check() -> tuple[int, list[str], list[str]]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_info:
-            main(["check"])
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out.splitlines(), err.splitlines()
+        code, out, err = pulse(monkeypatch, capsys, environment, "check")
+        return code, out.splitlines(), err.splitlines()
 
     code, out, err = check()
     assert code == 1
