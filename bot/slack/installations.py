@@ -312,9 +312,14 @@ def slack_directory(settings: Settings, engine: Engine) -> SlackDirectory:
     """Slack's user directory as the install sees it: for an org-wide install, every workspace
     of the organisation the app is added to."""
     installations = installations_for(settings, engine)
-    client = acting_client(settings, engine, installations)
+    return SlackDirectory(acting_client(settings, engine, installations), org_wide=org_wide(installations))
+
+
+def org_wide(installations: Installations | None) -> bool:
+    """Whether the app acts through an org-wide install of an Enterprise Grid organisation (never
+    in token mode, where `installations` is None)."""
     installed = installations.current() if installations is not None else None
-    return SlackDirectory(client, org_wide=bool(installed is not None and installed.is_enterprise_install))
+    return bool(installed is not None and installed.is_enterprise_install)
 
 
 # -- app_uninstalled and tokens_revoked ------------------------------------------------------------

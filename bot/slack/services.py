@@ -18,7 +18,7 @@ from bot.roster.language import language_for
 from bot.settings import Behaviour, Settings
 from bot.slack.background import Background
 from bot.slack.inputs import SlashCommand
-from bot.slack.installations import Installations, acting_client, installations_for
+from bot.slack.installations import Installations, acting_client, installations_for, org_wide
 from bot.slack.messenger import SlackMessenger
 
 if TYPE_CHECKING:  # Bolt itself is imported only where an app is built: a job needs none
@@ -82,8 +82,7 @@ class Services:
     @property
     def org_wide(self) -> bool:
         """Whether the app acts through an org-wide install of an Enterprise Grid organisation."""
-        installed = self.installations.current() if self.installations is not None else None
-        return bool(installed is not None and installed.is_enterprise_install)
+        return org_wide(self.installations)
 
     def language(self, user_id: str) -> str:
         """The language `user_id` reads (their choice, their Slack locale's, or the organisation's)."""
